@@ -1,0 +1,193 @@
+//! The command line: `profdiff [serve]` runs the web app, `profdiff stats` prints what
+//! `python -m pstats` would.
+//!
+//! Exit codes: 0 success, 2 bad input or usage (one line on stderr naming the file), 1 a
+//! server that failed at run time.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::engine::pyfmt::ctime_utc;
+use crate::engine::{Profile, Report, Restriction, SortKey, Source};
+use crate::server::{self, Config};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "profdiff",
+    version,
+    about = "Read and compare Python profile dumps"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web app (the default when no command is given).
+    Serve {
+        /// Configuration file [default: Leptos.toml; env PROFDIFF_CONFIG].
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print a pstats report, byte for byte as CPython's pstats module prints it.
+    ///
+    /// Several files are merged as pstats.Stats(FILE1, FILE2, ...) does. Restrictions
+    /// (--limit, --filter) apply in the order given, like print_stats(*restrictions).
+    Stats(StatsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatsArgs {
+    /// Profile dumps (.prof / .pstats) from cProfile, profile, yappi or pyinstrument.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Sort key as pstats takes it (calls, cumulative, cumtime, file, filename, line,
+    /// module, name, ncalls, nfl, pcalls, stdname, time, tottime, or a unique prefix);
+    /// repeat for secondary keys.
+    #[arg(long, short)]
+    pub sort: Vec<String>,
+    /// Keep the first N lines (an integer) or that fraction of them (0.0 to 1.0).
+    #[arg(long, value_name = "N|FRACTION", allow_hyphen_values = true)]
+    pub limit: Vec<String>,
+    /// Keep functions whose pstats name matches this regular expression.
+    #[arg(long, value_name = "REGEX", allow_hyphen_values = true)]
+    pub filter: Vec<String>,
+    /// Print who called each function (pstats print_callers).
+    #[arg(long, conflicts_with = "callees")]
+    pub callers: bool,
+    /// Print what each function called (pstats print_callees).
+    #[arg(long)]
+    pub callees: bool,
+    /// Strip directories from file names first (pstats strip_dirs).
+    #[arg(long)]
+    pub strip_dirs: bool,
+}
+
+/// Runs the command line; the binary's `main`.
+pub fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match cli.command {
+        None => serve(None),
+        Some(Command::Serve { config }) => serve(config),
+        Some(Command::Stats(args)) => {
+            let sub = matches
+                .subcommand_matches("stats")
+                .expect("stats subcommand matched");
+            let restrictions = match restrictions_in_order(sub) {
+                Ok(r) => r,
+                Err(e) => return fail(&e),
+            };
+            match stats(&args, &restrictions) {
+                Ok(text) => write_stdout(&text),
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("profdiff: {message}");
+    ExitCode::from(2)
+}
+
+/// Writes the report; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot write output: {e}")),
+    }
+}
+
+/// `--limit` and `--filter` values merged in command-line order.
+fn restrictions_in_order(m: &ArgMatches) -> Result<Vec<Restriction>, String> {
+    let mut all: Vec<(usize, Restriction)> = Vec::new();
+    if let (Some(values), Some(indices)) = (m.get_many::<String>("limit"), m.indices_of("limit")) {
+        for (v, i) in values.zip(indices) {
+            let r = Restriction::parse_amount(v)
+                .ok_or_else(|| format!("--limit takes an integer or a fraction, got {v:?}"))?;
+            all.push((i, r));
+        }
+    }
+    if let (Some(values), Some(indices)) = (m.get_many::<String>("filter"), m.indices_of("filter"))
+    {
+        all.extend(indices.zip(values.map(|v| Restriction::Regex(v.clone()))));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+/// `profdiff stats`: loads, merges, sorts and prints.
+pub fn stats(args: &StatsArgs, restrictions: &[Restriction]) -> Result<String, String> {
+    let keys = args
+        .sort
+        .iter()
+        .map(|w| SortKey::parse(w).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut sources = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let shown = path.display().to_string();
+        let data = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
+        let profile = Profile::parse(&data).map_err(|e| format!("{shown}: {e}"))?;
+        // pstats prints time.ctime(mtime) + "    " + the path as given.
+        let label = match std::fs::metadata(path).and_then(|m| m.modified()) {
+            Ok(t) => {
+                let secs = match t.duration_since(std::time::UNIX_EPOCH) {
+                    Ok(d) => d.as_secs() as i64,
+                    Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
+                };
+                format!("{}    {shown}", ctime_utc(secs))
+            }
+            Err(_) => shown,
+        };
+        sources.push(Source { label, profile });
+    }
+    let mut report = Report::new(sources);
+    if args.strip_dirs {
+        report.strip_dirs();
+    }
+    report.sort(&keys);
+    Ok(if args.callers {
+        report.print_callers(restrictions)
+    } else if args.callees {
+        report.print_callees(restrictions)
+    } else {
+        report.print_stats(restrictions)
+    })
+}
+
+fn serve(config_path: Option<PathBuf>) -> ExitCode {
+    let config = match Config::load(config_path.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("profdiff: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,688 @@
+//! A reader for CPython's `marshal` format, versions 2 (Python 2.7) to 5 (Python 3.14).
+//!
+//! Why our own: profile dumps are marshal data, pstats' tie order depends on dict order, and
+//! dumps lean heavily on back-references (`r`). No crate keeps both, so this module does,
+//! following `Python/marshal.c`:
+//!
+//! * A type byte may carry `FLAG_REF` (0x80). Flagged objects get a slot in the reference
+//!   table **when their type byte is read** (pre-order): a container reserves its slot before
+//!   its children. Singletons (`None`, `True`, ...) are never registered, as in CPython.
+//! * Python 2 dumps have no flags but intern strings with `t` and refer to them with `R`.
+//! * Code objects (written by the pure-Python `profile` module into one key) have a field
+//!   layout that changed in 3.8 and 3.11; the dump has no version header, so the layout is
+//!   found by trying each one and keeping the one whose fields have the right types.
+//!
+//! Hostile input never panics: every length is checked against the bytes actually present
+//! before anything is allocated, nesting is limited, and values are reference-counted so a
+//! back-reference costs O(1) (no "billion laughs" blow-up).
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Nesting deeper than this is refused. Profile dumps nest four levels; code objects a few
+/// more per nested function. CPython allows 2000, which could overflow a 1 MiB wasm stack.
+pub const MAX_DEPTH: usize = 100;
+
+const FLAG_REF: u8 = 0x80;
+
+/// A decoded marshal object. Containers and strings are shared (`Arc`) so that resolving a
+/// back-reference is a cheap clone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    StopIteration,
+    Ellipsis,
+    Int(i64),
+    /// An integer too large for `i64`; kept as its nearest float.
+    BigInt(f64),
+    Float(f64),
+    Complex(f64, f64),
+    Bytes(Arc<[u8]>),
+    Str(Arc<str>),
+    Tuple(Arc<[Value]>),
+    List(Arc<[Value]>),
+    /// Entries in the order they were written (Python dicts keep insertion order).
+    Dict(Arc<[(Value, Value)]>),
+    Set(Arc<[Value]>),
+    FrozenSet(Arc<[Value]>),
+    Slice(Arc<[Value; 3]>),
+    Code(Arc<Code>),
+}
+
+/// The parts of a code object that profile reports show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Code {
+    pub name: Arc<str>,
+    pub filename: Arc<str>,
+    pub first_line: i64,
+    /// A hash of what Python's code equality compares (name, file, line, bytecode). Stands
+    /// in for the memory address, which the dump does not record: equal code objects
+    /// written twice (Python 2 has no back-references) must stay one function.
+    pub identity: u64,
+}
+
+impl Value {
+    /// The Python type name, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "None",
+            Value::Bool(_) => "bool",
+            Value::StopIteration => "StopIteration",
+            Value::Ellipsis => "Ellipsis",
+            Value::Int(_) | Value::BigInt(_) => "int",
+            Value::Float(_) => "float",
+            Value::Complex(..) => "complex",
+            Value::Bytes(_) => "bytes",
+            Value::Str(_) => "str",
+            Value::Tuple(_) => "tuple",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
+            Value::FrozenSet(_) => "frozenset",
+            Value::Slice(_) => "slice",
+            Value::Code(_) => "code object",
+        }
+    }
+}
+
+/// Why bytes could not be read as marshal data. Positions are byte offsets into the input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MarshalError {
+    #[error("empty file")]
+    Empty,
+    #[error("truncated at byte {0}")]
+    Truncated(usize),
+    #[error("unknown marshal type 0x{code:02x} at byte {at}")]
+    UnknownType { code: u8, at: usize },
+    #[error("bad marshal data at byte {at}: {what}")]
+    Bad { at: usize, what: &'static str },
+    #[error("nesting deeper than {MAX_DEPTH} levels at byte {0}")]
+    TooDeep(usize),
+}
+
+/// Reads one marshal object from the start of `data`. Trailing bytes are ignored, as
+/// `marshal.load` does.
+pub fn read(data: &[u8]) -> Result<Value, MarshalError> {
+    if data.is_empty() {
+        return Err(MarshalError::Empty);
+    }
+    let mut reader = Reader {
+        data,
+        pos: 0,
+        refs: Vec::new(),
+        interned: Vec::new(),
+        depth: 0,
+    };
+    match reader.object()? {
+        Some(v) => Ok(v),
+        None => Err(MarshalError::Bad {
+            at: 0,
+            what: "NULL object at top level",
+        }),
+    }
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// The reference table; `None` marks a slot reserved by an object still being read.
+    refs: Vec<Option<Value>>,
+    /// Python 2's interned-string table (`t` appends, `R` indexes).
+    interned: Vec<Arc<str>>,
+    depth: usize,
+}
+
+/// Decodes text leniently: marshal's `u` may hold lone surrogates (CPython writes them with
+/// `surrogatepass`), and Python 2 `s`/`t` strings are arbitrary bytes.
+fn text(bytes: &[u8]) -> Arc<str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Arc::from(s),
+        Err(_) => Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn bad(&self, at: usize, what: &'static str) -> MarshalError {
+        MarshalError::Bad { at, what }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], MarshalError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.data.len())
+            .ok_or(MarshalError::Truncated(
+                self.data.len().min(self.pos.saturating_add(n)),
+            ))?;
+        let bytes = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn byte(&mut self) -> Result<u8, MarshalError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn i32(&mut self) -> Result<i32, MarshalError> {
+        let b = self.take(4)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A length field: non-negative and no larger than the bytes left (each item needs at
+    /// least `min_item` bytes), so nothing is allocated for data that is not there.
+    fn len(&mut self, min_item: usize) -> Result<usize, MarshalError> {
+        let at = self.pos;
+        let n = self.i32()?;
+        if n < 0 {
+            return Err(self.bad(at, "negative size"));
+        }
+        let n = n as usize;
+        let left = self.data.len() - self.pos;
+        if n.saturating_mul(min_item) > left {
+            return Err(MarshalError::Truncated(self.data.len()));
+        }
+        Ok(n)
+    }
+
+    fn reserve(&mut self, flag: bool) -> Option<usize> {
+        flag.then(|| {
+            self.refs.push(None);
+            self.refs.len() - 1
+        })
+    }
+
+    fn fill(&mut self, slot: Option<usize>, v: &Value) {
+        if let Some(i) = slot {
+            self.refs[i] = Some(v.clone());
+        }
+    }
+
+    /// Reads one object; `Ok(None)` is marshal's NULL (`0`), which ends a dict.
+    fn object(&mut self) -> Result<Option<Value>, MarshalError> {
+        let at = self.pos;
+        if self.depth >= MAX_DEPTH {
+            return Err(MarshalError::TooDeep(at));
+        }
+        self.depth += 1;
+        let result = self.object_inner(at);
+        self.depth -= 1;
+        result
+    }
+
+    /// Reads an object that must not be NULL.
+    fn value(&mut self) -> Result<Value, MarshalError> {
+        let at = self.pos;
+        self.object()?.ok_or(MarshalError::Bad {
+            at,
+            what: "unexpected NULL object",
+        })
+    }
+
+    fn object_inner(&mut self, at: usize) -> Result<Option<Value>, MarshalError> {
+        let code = self.byte()?;
+        let flag = code & FLAG_REF != 0;
+        let kind = code & !FLAG_REF;
+        // Scalars: read, then register (their position in the table is still pre-order,
+        // as they have no children).
+        let scalar = match kind {
+            b'0' => return Ok(None),
+            b'N' => return Ok(Some(Value::None)),
+            b'F' => return Ok(Some(Value::Bool(false))),
+            b'T' => return Ok(Some(Value::Bool(true))),
+            b'S' => return Ok(Some(Value::StopIteration)),
+            b'.' => return Ok(Some(Value::Ellipsis)),
+            b'i' => Some(Value::Int(self.i32()? as i64)),
+            b'I' => {
+                let b = self.take(8)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                Some(Value::Int(i64::from_le_bytes(a)))
+            }
+            b'l' => Some(self.long(at)?),
+            b'g' => Some(Value::Float(self.binary_float()?)),
+            b'f' => Some(Value::Float(self.text_float()?)),
+            b'y' => {
+                let re = self.binary_float()?;
+                Some(Value::Complex(re, self.binary_float()?))
+            }
+            b'x' => {
+                let re = self.text_float()?;
+                Some(Value::Complex(re, self.text_float()?))
+            }
+            b's' => {
+                let n = self.len(1)?;
+                Some(Value::Bytes(Arc::from(self.take(n)?)))
+            }
+            b'u' | b'a' | b'A' => {
+                let n = self.len(1)?;
+                Some(Value::Str(text(self.take(n)?)))
+            }
+            b't' => {
+                let n = self.len(1)?;
+                let s = text(self.take(n)?);
+                self.interned.push(s.clone());
+                Some(Value::Str(s))
+            }
+            b'z' | b'Z' => {
+                let n = self.byte()? as usize;
+                Some(Value::Str(text(self.take(n)?)))
+            }
+            b'R' => {
+                let i = self.i32()?;
+                let s = usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.interned.get(i))
+                    .ok_or(MarshalError::Bad {
+                        at,
+                        what: "string reference out of range",
+                    })?;
+                return Ok(Some(Value::Str(s.clone())));
+            }
+            b'r' => {
+                let i = self.i32()?;
+                let v = usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.refs.get(i))
+                    .ok_or(MarshalError::Bad {
+                        at,
+                        what: "reference out of range",
+                    })?;
+                let v = v.clone().ok_or(MarshalError::Bad {
+                    at,
+                    what: "reference to an object still being read",
+                })?;
+                return Ok(Some(v));
+            }
+            _ => None,
+        };
+        if let Some(v) = scalar {
+            if flag {
+                self.refs.push(Some(v.clone()));
+            }
+            return Ok(Some(v));
+        }
+        let slot = self.reserve(flag);
+        let v = match kind {
+            b'(' => {
+                let n = self.len(1)?;
+                Value::Tuple(self.items(n)?.into())
+            }
+            b')' => {
+                let n = self.byte()? as usize;
+                Value::Tuple(self.items(n)?.into())
+            }
+            b'[' => {
+                let n = self.len(1)?;
+                Value::List(self.items(n)?.into())
+            }
+            b'<' | b'>' => {
+                let n = self.len(1)?;
+                let items = self.items(n)?.into();
+                if kind == b'<' {
+                    Value::Set(items)
+                } else {
+                    Value::FrozenSet(items)
+                }
+            }
+            b'{' => {
+                let mut entries = Vec::new();
+                loop {
+                    let Some(key) = self.object()? else { break };
+                    let val = self.value()?;
+                    entries.push((key, val));
+                }
+                Value::Dict(entries.into())
+            }
+            b':' => {
+                let start = self.value()?;
+                let stop = self.value()?;
+                let step = self.value()?;
+                Value::Slice(Arc::new([start, stop, step]))
+            }
+            b'c' => Value::Code(Arc::new(self.code(at)?)),
+            _ => return Err(MarshalError::UnknownType { code, at }),
+        };
+        self.fill(slot, &v);
+        Ok(Some(v))
+    }
+
+    fn items(&mut self, n: usize) -> Result<Vec<Value>, MarshalError> {
+        // `n` is bounded by the bytes left (checked by `len`, or at most 255).
+        let mut items = Vec::with_capacity(n.min(self.data.len() - self.pos));
+        for _ in 0..n {
+            items.push(self.value()?);
+        }
+        Ok(items)
+    }
+
+    /// `l`: a sign-and-size count of 15-bit digits, least significant first.
+    fn long(&mut self, at: usize) -> Result<Value, MarshalError> {
+        let n = self.i32()?;
+        let size = n.unsigned_abs() as usize;
+        if size.saturating_mul(2) > self.data.len() - self.pos {
+            return Err(MarshalError::Truncated(self.data.len()));
+        }
+        let mut value: i128 = 0;
+        let mut approx: f64 = 0.0;
+        let mut fits = true;
+        for i in 0..size {
+            let b = self.take(2)?;
+            let digit = u16::from_le_bytes([b[0], b[1]]);
+            if digit >= 1 << 15 {
+                return Err(self.bad(at, "digit out of range in long"));
+            }
+            if i == size - 1 && digit == 0 {
+                return Err(self.bad(at, "unnormalized long"));
+            }
+            approx += digit as f64 * 32768f64.powi(i as i32);
+            if i < 8 {
+                value |= (digit as i128) << (15 * i);
+            } else {
+                fits = false;
+            }
+        }
+        let value = if n < 0 { -value } else { value };
+        Ok(match i64::try_from(value) {
+            Ok(v) if fits => Value::Int(v),
+            _ => Value::BigInt(if n < 0 { -approx } else { approx }),
+        })
+    }
+
+    fn binary_float(&mut self) -> Result<f64, MarshalError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(f64::from_le_bytes(a))
+    }
+
+    fn text_float(&mut self) -> Result<f64, MarshalError> {
+        let at = self.pos;
+        let n = self.byte()? as usize;
+        let s = self.take(n)?;
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .ok_or(MarshalError::Bad {
+                at,
+                what: "invalid float text",
+            })
+    }
+
+    /// Reads a code object, trying each CPython layout in turn (see the module docs).
+    fn code(&mut self, at: usize) -> Result<Code, MarshalError> {
+        let (pos, refs, interned) = (self.pos, self.refs.len(), self.interned.len());
+        let mut first_error = None;
+        for layout in LAYOUTS {
+            match self.code_layout(layout, at) {
+                Ok(code) => return Ok(code),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    self.pos = pos;
+                    self.refs.truncate(refs);
+                    self.interned.truncate(interned);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(MarshalError::Bad {
+            at,
+            what: "bad code object",
+        }))
+    }
+
+    fn code_layout(&mut self, layout: &Layout, at: usize) -> Result<Code, MarshalError> {
+        let bad = MarshalError::Bad {
+            at,
+            what: "code object fields do not match any Python version",
+        };
+        self.take(4 * layout.raw_ints)?;
+        let mut name = None;
+        let mut filename = None;
+        let mut bytecode: Option<Arc<[u8]>> = None;
+        for field in layout.before_line {
+            let v = self.value()?;
+            if bytecode.is_none() {
+                bytecode = Some(match &v {
+                    Value::Bytes(b) => b.clone(),
+                    Value::Str(s) => Arc::from(s.as_bytes()),
+                    _ => Arc::from(&[][..]),
+                });
+            }
+            let ok = match (field, &v) {
+                (F::Bytes, Value::Bytes(_)) | (F::Tuple, Value::Tuple(_)) | (F::Any, _) => true,
+                (F::Str, Value::Str(_)) => true,
+                // Python 2 writes these as byte strings.
+                (F::Name, Value::Str(_) | Value::Bytes(_)) => {
+                    name = as_text(&v);
+                    true
+                }
+                (F::File, Value::Str(_) | Value::Bytes(_)) => {
+                    filename = as_text(&v);
+                    true
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(bad);
+            }
+        }
+        let first_line = self.i32()? as i64;
+        for _ in 0..layout.after_line {
+            // Python 2 may write lnotab as a reference to an equal interned string.
+            if !matches!(self.value()?, Value::Bytes(_) | Value::Str(_)) {
+                return Err(bad);
+            }
+        }
+        match (name, filename) {
+            (Some(name), Some(filename)) => {
+                let mut hash = Fnv::default();
+                hash.write(name.as_bytes());
+                hash.write(filename.as_bytes());
+                hash.write(&first_line.to_le_bytes());
+                hash.write(&bytecode.unwrap_or_else(|| Arc::from(&[][..])));
+                Ok(Code {
+                    name,
+                    filename,
+                    first_line,
+                    identity: hash.0,
+                })
+            }
+            _ => Err(bad),
+        }
+    }
+}
+
+/// FNV-1a: a stable hash (the same on every platform and Rust version).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separate fields so ("ab", "c") and ("a", "bc") differ.
+        self.0 = (self.0 ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+fn as_text(v: &Value) -> Option<Arc<str>> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Bytes(b) => Some(text(b)),
+        _ => None,
+    }
+}
+
+/// Field kinds used to recognise a code-object layout.
+#[derive(Clone, Copy)]
+enum F {
+    Bytes,
+    Tuple,
+    Str,
+    Name,
+    File,
+    Any,
+}
+
+struct Layout {
+    raw_ints: usize,
+    before_line: &'static [F],
+    after_line: usize,
+}
+
+const LAYOUTS: &[Layout] = &[
+    // 3.11+: argcount, posonly, kwonly, stacksize, flags; code, consts, names,
+    // localsplusnames, localspluskinds, filename, name, qualname; firstlineno; linetable,
+    // exceptiontable.
+    Layout {
+        raw_ints: 5,
+        before_line: &[
+            F::Bytes,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Bytes,
+            F::File,
+            F::Name,
+            F::Str,
+        ],
+        after_line: 2,
+    },
+    // 3.8-3.10: argcount, posonly, kwonly, nlocals, stacksize, flags; code, consts, names,
+    // varnames, freevars, cellvars, filename, name; firstlineno; lnotab/linetable.
+    Layout {
+        raw_ints: 6,
+        before_line: &[
+            F::Bytes,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::File,
+            F::Name,
+        ],
+        after_line: 1,
+    },
+    // 3.0-3.7: as 3.8 without posonly.
+    Layout {
+        raw_ints: 5,
+        before_line: &[
+            F::Bytes,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::File,
+            F::Name,
+        ],
+        after_line: 1,
+    },
+    // 2.7: argcount, nlocals, stacksize, flags; the rest as 3.0 (strings may be bytes).
+    Layout {
+        raw_ints: 4,
+        before_line: &[
+            F::Any,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::Tuple,
+            F::File,
+            F::Name,
+        ],
+        after_line: 1,
+    },
+];
+
+impl fmt::Display for Code {
+    /// As Python's `repr(code)`. The dump does not record the memory address, so a stand-in
+    /// is printed: `0x7f` and 10 hex digits of the identity hash, the width of a 64-bit
+    /// CPython address, so that report columns line up exactly as pstats' do.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<code object {} at 0x7f{:010x}, file \"{}\", line {}>",
+            self.name,
+            self.identity & 0xff_ffff_ffff,
+            self.filename,
+            self.first_line
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_are_pre_order() {
+        // A flagged tuple (slot 0) holding a flagged str (slot 1), then a ref to slot 1.
+        let data = b"\xa9\x02\xda\x01xr\x01\x00\x00\x00";
+        let v = read(data).unwrap();
+        let Value::Tuple(items) = v else { panic!() };
+        assert_eq!(items[0], Value::Str("x".into()));
+        assert_eq!(items[1], Value::Str("x".into()));
+    }
+
+    #[test]
+    fn ref_to_unfinished_container_is_an_error() {
+        let data = b"\xa9\x01r\x00\x00\x00\x00";
+        assert!(matches!(read(data), Err(MarshalError::Bad { .. })));
+    }
+
+    #[test]
+    fn dict_keeps_order() {
+        let data = b"{\xe9\x03\x00\x00\x00N\xe9\x01\x00\x00\x00N0";
+        let Value::Dict(d) = read(data).unwrap() else {
+            panic!()
+        };
+        assert_eq!(d[0].0, Value::Int(3));
+        assert_eq!(d[1].0, Value::Int(1));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        assert_eq!(
+            read(b"G").unwrap_err().to_string(),
+            "unknown marshal type 0x47 at byte 0"
+        );
+        assert_eq!(
+            read(b"{\xe9\x03\x00").unwrap_err(),
+            MarshalError::Truncated(4)
+        );
+        assert_eq!(read(b"").unwrap_err(), MarshalError::Empty);
+        // A length field far beyond the data does not allocate.
+        assert!(matches!(
+            read(b"[\xff\xff\xff\x7f"),
+            Err(MarshalError::Truncated(_))
+        ));
+    }
+
+    #[test]
+    fn depth_is_limited() {
+        let data = vec![b'['; 100_000];
+        let data: Vec<u8> = data
+            .iter()
+            .flat_map(|_| [b'[', 1, 0, 0, 0])
+            .take(5 * (MAX_DEPTH + 10))
+            .collect();
+        assert!(matches!(read(&data), Err(MarshalError::TooDeep(_))));
+    }
+
+    #[test]
+    fn long_ints() {
+        // 2**15 + 1 = digits [1, 1]
+        let v = read(b"l\x02\x00\x00\x00\x01\x00\x01\x00").unwrap();
+        assert_eq!(v, Value::Int(32769));
+        let v = read(b"l\xfe\xff\xff\xff\x01\x00\x01\x00").unwrap();
+        assert_eq!(v, Value::Int(-32769));
+    }
+}

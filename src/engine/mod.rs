@@ -1,0 +1,12 @@
+//! The pure engine: bytes in, reports and comparisons out.
+//!
+//! No I/O, no async, no feature gates: this module compiles for wasm32 and native alike,
+//! so the server, the CLI and (later) the browser share one implementation.
+
+pub mod marshal;
+pub mod profile;
+pub mod pyfmt;
+pub mod report;
+
+pub use profile::{CallerStats, Function, FunctionKey, Producer, Profile, ProfileError};
+pub use report::{Report, Restriction, SortKey, Source};

@@ -1,0 +1,511 @@
+//! The profile model: what a pstats dump says about each function, in dump order.
+//!
+//! A dump is `{(file, line, name): (cc, nc, tt, ct, callers)}` where `callers` maps a
+//! caller's key to `(nc, cc, tt, ct)` (note the swapped counts) or, from the pure-Python
+//! `profile` module, to a plain call count. Values are kept exactly as written, because
+//! reports must match `pstats` byte for byte; interpreting producer quirks (yappi's swapped
+//! counts, pyinstrument's `-1`) is left to the comparison engine, which knows the producer.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::marshal::{self, MarshalError, Value};
+
+/// A function as pstats identifies it: `(file, line, name)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FunctionKey {
+    pub file: Arc<str>,
+    pub line: i64,
+    pub name: Arc<str>,
+}
+
+impl FunctionKey {
+    pub fn new(file: &str, line: i64, name: &str) -> Self {
+        FunctionKey {
+            file: file.into(),
+            line,
+            name: name.into(),
+        }
+    }
+
+    /// pstats' `func_std_string`: `file:line(name)`, or `{built-in ...}` for C functions
+    /// keyed `('~', 0, '<built-in ...>')`.
+    pub fn display(&self) -> String {
+        if &*self.file == "~" && self.line == 0 {
+            let name = &*self.name;
+            if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') {
+                format!("{{{}}}", &name[1..name.len() - 1])
+            } else {
+                name.to_string()
+            }
+        } else {
+            format!("{}:{}({})", self.file, self.line, self.name)
+        }
+    }
+
+    /// pstats' `func_strip_path`: the file's base name (POSIX rules, as `os.path.basename`
+    /// on the machines that run pstats in our oracle tests).
+    pub fn strip_path(&self) -> FunctionKey {
+        let base = match self.file.rfind('/') {
+            Some(i) => &self.file[i + 1..],
+            None => &self.file,
+        };
+        FunctionKey {
+            file: base.into(),
+            line: self.line,
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl fmt::Display for FunctionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// What one caller contributed to a function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CallerStats {
+    /// cProfile, yappi, pyinstrument: `(nc, cc, tt, ct)` in the dump's order.
+    Full { nc: i64, cc: i64, tt: f64, ct: f64 },
+    /// The pure-Python `profile` module records only how often.
+    Count(i64),
+}
+
+impl CallerStats {
+    fn add(self, other: CallerStats) -> CallerStats {
+        match (self, other) {
+            (
+                CallerStats::Full { nc, cc, tt, ct },
+                CallerStats::Full {
+                    nc: n2,
+                    cc: c2,
+                    tt: t2,
+                    ct: ct2,
+                },
+            ) => CallerStats::Full {
+                nc: nc + n2,
+                cc: cc + c2,
+                tt: tt + t2,
+                ct: ct + ct2,
+            },
+            (CallerStats::Count(a), CallerStats::Count(b)) => CallerStats::Count(a + b),
+            // Mixed producers: pstats would fail; keep the richer record.
+            (full @ CallerStats::Full { .. }, CallerStats::Count(_))
+            | (CallerStats::Count(_), full @ CallerStats::Full { .. }) => full,
+        }
+    }
+}
+
+/// One function's numbers: primitive calls, total calls, own time, cumulative time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    pub key: FunctionKey,
+    pub cc: i64,
+    pub nc: i64,
+    pub tt: f64,
+    pub ct: f64,
+    /// Callers in dump order.
+    pub callers: Vec<(FunctionKey, CallerStats)>,
+}
+
+/// Which profiler wrote the dump, as far as the data tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Producer {
+    #[serde(rename = "cProfile")]
+    CProfile,
+    Profile,
+    Yappi,
+    Pyinstrument,
+}
+
+impl Producer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Producer::CProfile => "cProfile",
+            Producer::Profile => "profile",
+            Producer::Yappi => "yappi",
+            Producer::Pyinstrument => "pyinstrument",
+        }
+    }
+}
+
+impl fmt::Display for Producer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A whole dump: functions in dump order with an index by key.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    functions: Vec<Function>,
+    /// Written by Python 2 (its keys are byte strings; Python 3's are always `str`).
+    #[serde(default)]
+    python2: bool,
+    #[serde(skip)]
+    index: HashMap<FunctionKey, usize>,
+}
+
+/// Why bytes are not a profile dump. The message is what a user sees.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("not a Python profile dump: {0}")]
+    Marshal(#[from] MarshalError),
+    #[error("not a Python profile dump: marshal data is a {0}, expected a dict of functions")]
+    NotADict(&'static str),
+    #[error("not a Python profile dump: the dict holds no functions")]
+    Empty,
+    #[error("not a Python profile dump: entry {index}: {what}")]
+    Entry { index: usize, what: String },
+}
+
+impl Profile {
+    /// Parses a dump (any producer, Python 2.7 to 3.14).
+    pub fn parse(data: &[u8]) -> Result<Profile, ProfileError> {
+        // A real dump starts with a dict and has binary bytes within its first 64. A text
+        // file (a printed report, gprof output, ...) gets a message saying so rather than
+        // one about whatever type byte its first letter happens to be.
+        let head = &data[..data.len().min(64)];
+        if data.len() > 1
+            && head
+                .iter()
+                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        {
+            return Err(ProfileError::Marshal(MarshalError::Bad {
+                at: 0,
+                what: "this is a text file; upload the binary dump written by cProfile/profile \
+                       (-o FILE or dump_stats)",
+            }));
+        }
+        let value = marshal::read(data)?;
+        Profile::from_value(&value)
+    }
+
+    /// Builds a profile from an already decoded marshal value.
+    pub fn from_value(value: &Value) -> Result<Profile, ProfileError> {
+        let Value::Dict(entries) = value else {
+            return Err(ProfileError::NotADict(value.type_name()));
+        };
+        if entries.is_empty() {
+            return Err(ProfileError::Empty);
+        }
+        let mut profile = Profile {
+            functions: Vec::with_capacity(entries.len()),
+            index: HashMap::with_capacity(entries.len()),
+            python2: false,
+        };
+        for (index, (k, v)) in entries.iter().enumerate() {
+            let entry_err = |what: String| ProfileError::Entry { index, what };
+            let key = key_from(k).map_err(entry_err)?;
+            if let Value::Tuple(t) = k {
+                profile.python2 |= matches!(t[0], Value::Bytes(_));
+            }
+            let f = function_from(key, v).map_err(entry_err)?;
+            // A repeated key in a marshal dict: the last value wins, in the first position.
+            match profile.index.get(&f.key) {
+                Some(&i) => profile.functions[i] = f,
+                None => profile.push(f),
+            }
+        }
+        Ok(profile)
+    }
+
+    fn push(&mut self, f: Function) {
+        self.index.insert(f.key.clone(), self.functions.len());
+        self.functions.push(f);
+    }
+
+    /// Rebuilds the key index (after deserialising).
+    pub fn reindex(&mut self) {
+        self.index = self
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.key.clone(), i))
+            .collect();
+    }
+
+    /// Whether Python 2 wrote this dump (reports then print as Python 2.7's pstats).
+    pub fn is_python2(&self) -> bool {
+        self.python2
+    }
+
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+
+    pub fn len(&self) -> usize {
+        self.functions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty()
+    }
+
+    pub fn get(&self, key: &FunctionKey) -> Option<&Function> {
+        self.index.get(key).map(|&i| &self.functions[i])
+    }
+
+    pub fn position(&self, key: &FunctionKey) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    /// Sum of `nc` over functions (pstats' "function calls").
+    pub fn total_calls(&self) -> i64 {
+        self.functions.iter().map(|f| f.nc).sum()
+    }
+
+    /// Sum of `cc` over functions (pstats' "primitive calls").
+    pub fn primitive_calls(&self) -> i64 {
+        self.functions.iter().map(|f| f.cc).sum()
+    }
+
+    /// Sum of own times in dump order, as pstats adds them (float order matters).
+    pub fn total_time(&self) -> f64 {
+        self.functions.iter().fold(0.0, |acc, f| acc + f.tt)
+    }
+
+    /// Which profiler wrote this, from the data's tells.
+    pub fn producer(&self) -> Producer {
+        let mut saw_count_callers = false;
+        let mut yappi = false;
+        let mut pyinstrument = false;
+        for f in &self.functions {
+            if f.nc == -1 && f.cc == -1 {
+                pyinstrument = true;
+            }
+            if f.cc > f.nc
+                || (f.key.line == 0 && matches!(&*f.key.file, "builtins" | "__builtin__"))
+            {
+                yappi = true;
+            }
+            if f.callers
+                .iter()
+                .any(|(_, c)| matches!(c, CallerStats::Count(_)))
+            {
+                saw_count_callers = true;
+            }
+        }
+        if pyinstrument {
+            Producer::Pyinstrument
+        } else if saw_count_callers {
+            Producer::Profile
+        } else if yappi {
+            Producer::Yappi
+        } else {
+            Producer::CProfile
+        }
+    }
+
+    /// `Stats.add`: adds `other`'s numbers into this profile; functions new to this one are
+    /// appended in `other`'s order, callers merged per caller.
+    pub fn merge(&mut self, other: &Profile) {
+        for f in &other.functions {
+            self.add_function(f.clone());
+        }
+    }
+
+    fn add_function(&mut self, f: Function) {
+        match self.index.get(&f.key) {
+            Some(&i) => {
+                let t = &mut self.functions[i];
+                t.cc += f.cc;
+                t.nc += f.nc;
+                t.tt += f.tt;
+                t.ct += f.ct;
+                for (caller, stats) in f.callers {
+                    match t.callers.iter_mut().find(|(k, _)| *k == caller) {
+                        Some((_, s)) => *s = s.add(stats),
+                        None => t.callers.push((caller, stats)),
+                    }
+                }
+            }
+            None => self.push(f),
+        }
+    }
+
+    /// `Stats.strip_dirs`: keys lose their directories; functions that become equal merge.
+    pub fn strip_dirs(&self) -> Profile {
+        let mut out = Profile {
+            python2: self.python2,
+            ..Profile::default()
+        };
+        for f in &self.functions {
+            let mut callers: Vec<(FunctionKey, CallerStats)> = Vec::with_capacity(f.callers.len());
+            for (k, s) in &f.callers {
+                let k = k.strip_path();
+                // pstats builds a dict here: a later duplicate replaces an earlier one.
+                match callers.iter_mut().find(|(c, _)| *c == k) {
+                    Some(slot) => slot.1 = *s,
+                    None => callers.push((k, *s)),
+                }
+            }
+            out.add_function(Function {
+                key: f.key.strip_path(),
+                callers,
+                ..f.clone()
+            });
+        }
+        out
+    }
+
+    /// Builds a profile from functions (tests, generators). Later duplicates merge.
+    pub fn from_functions(functions: impl IntoIterator<Item = Function>) -> Profile {
+        let mut p = Profile::default();
+        for f in functions {
+            p.add_function(f);
+        }
+        p
+    }
+}
+
+fn key_from(v: &Value) -> Result<FunctionKey, String> {
+    let Value::Tuple(t) = v else {
+        return Err(format!(
+            "key is a {}, expected a (file, line, name) tuple",
+            v.type_name()
+        ));
+    };
+    let [file, line, name] = &t[..] else {
+        return Err(format!(
+            "key has {} items, expected (file, line, name)",
+            t.len()
+        ));
+    };
+    let file = match file {
+        Value::Str(s) => s.clone(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).as_ref().into(),
+        other => {
+            return Err(format!(
+                "file name is a {}, expected str",
+                other.type_name()
+            ));
+        }
+    };
+    let line = match line {
+        Value::Int(i) => *i,
+        other => {
+            return Err(format!(
+                "line number is a {}, expected int",
+                other.type_name()
+            ));
+        }
+    };
+    let name: Arc<str> = match name {
+        Value::Str(s) => s.clone(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).as_ref().into(),
+        Value::Code(c) => c.to_string().into(),
+        other => {
+            return Err(format!(
+                "function name is a {}, expected str",
+                other.type_name()
+            ));
+        }
+    };
+    Ok(FunctionKey { file, line, name })
+}
+
+fn count(v: &Value, what: &str) -> Result<i64, String> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(*f as i64),
+        other => Err(format!("{what} is a {}, expected int", other.type_name())),
+    }
+}
+
+fn time(v: &Value, what: &str) -> Result<f64, String> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Int(i) => Ok(*i as f64),
+        Value::BigInt(f) => Ok(*f),
+        other => Err(format!("{what} is a {}, expected float", other.type_name())),
+    }
+}
+
+fn function_from(key: FunctionKey, v: &Value) -> Result<Function, String> {
+    let who = key.display();
+    let Value::Tuple(t) = v else {
+        return Err(format!(
+            "{who}: stats are a {}, expected (cc, nc, tt, ct, callers)",
+            v.type_name()
+        ));
+    };
+    let [cc, nc, tt, ct, callers] = &t[..] else {
+        return Err(format!(
+            "{who}: stats have {} items, expected (cc, nc, tt, ct, callers)",
+            t.len()
+        ));
+    };
+    let in_fn = |e: String| format!("{who}: {e}");
+    let Value::Dict(callers) = callers else {
+        return Err(in_fn(format!(
+            "callers are a {}, expected dict",
+            callers.type_name()
+        )));
+    };
+    let mut list = Vec::with_capacity(callers.len());
+    for (k, v) in callers.iter() {
+        let caller = key_from(k).map_err(|e| in_fn(format!("caller {e}")))?;
+        let stats = match v {
+            Value::Tuple(t) if t.len() == 4 => CallerStats::Full {
+                nc: count(&t[0], "caller nc").map_err(in_fn)?,
+                cc: count(&t[1], "caller cc").map_err(in_fn)?,
+                tt: time(&t[2], "caller tt").map_err(in_fn)?,
+                ct: time(&t[3], "caller ct").map_err(in_fn)?,
+            },
+            Value::Int(n) => CallerStats::Count(*n),
+            other => {
+                return Err(in_fn(format!(
+                    "caller stats are a {}, expected (nc, cc, tt, ct) or a count",
+                    other.type_name()
+                )));
+            }
+        };
+        list.push((caller, stats));
+    }
+    Ok(Function {
+        cc: count(cc, "cc").map_err(in_fn)?,
+        nc: count(nc, "nc").map_err(in_fn)?,
+        tt: time(tt, "tt").map_err(in_fn)?,
+        ct: time(ct, "ct").map_err(in_fn)?,
+        callers: list,
+        key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names() {
+        assert_eq!(FunctionKey::new("a.py", 3, "f").display(), "a.py:3(f)");
+        assert_eq!(
+            FunctionKey::new("~", 0, "<built-in method builtins.len>").display(),
+            "{built-in method builtins.len}"
+        );
+        assert_eq!(FunctionKey::new("~", 0, "len").display(), "len");
+        assert_eq!(
+            FunctionKey::new("/x/y/a.py", 3, "f").strip_path().display(),
+            "a.py:3(f)"
+        );
+    }
+
+    #[test]
+    fn non_dicts_are_named() {
+        let err = Profile::parse(b"[\x00\x00\x00\x00").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not a Python profile dump: marshal data is a list, expected a dict of functions"
+        );
+        let err = Profile::parse(b"Flat profile:\n\nEach sample counts").unwrap_err();
+        assert!(err.to_string().contains("text file"), "{err}");
+    }
+}

@@ -1,0 +1,533 @@
+//! pstats' text reports, byte for byte: `print_stats`, `print_callers`, `print_callees`.
+//!
+//! This mirrors `Lib/pstats.py` (identical from CPython 3.6 to 3.13 in everything printed),
+//! including its quirks: `Stats(a, b, c)` adds `c` before `b`; sort-key abbreviations are
+//! accepted only where unique (so `cum` is refused: `cumtime` and `cumulative` share it);
+//! ties keep dump order; restrictions apply in the order given.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use regex::Regex;
+
+use super::profile::{CallerStats, FunctionKey, Profile};
+use super::pyfmt::{bytes_repr, f8, float_repr, str_repr};
+
+/// A column pstats can sort on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Pcalls,
+    Calls,
+    Time,
+    Cumulative,
+    File,
+    Line,
+    Name,
+    StdName,
+}
+
+/// `sort_arg_dict_default`, in pstats' order (the order decides which prefixes clash).
+const SORT_KEYS: &[(&str, &[(Field, i8)], &str)] = &[
+    ("calls", &[(Field::Calls, -1)], "call count"),
+    ("ncalls", &[(Field::Calls, -1)], "call count"),
+    ("cumtime", &[(Field::Cumulative, -1)], "cumulative time"),
+    ("cumulative", &[(Field::Cumulative, -1)], "cumulative time"),
+    ("filename", &[(Field::File, 1)], "file name"),
+    ("line", &[(Field::Line, 1)], "line number"),
+    ("module", &[(Field::File, 1)], "file name"),
+    ("name", &[(Field::Name, 1)], "function name"),
+    (
+        "nfl",
+        &[(Field::Name, 1), (Field::File, 1), (Field::Line, 1)],
+        "name/file/line",
+    ),
+    ("pcalls", &[(Field::Pcalls, -1)], "primitive call count"),
+    ("stdname", &[(Field::StdName, 1)], "standard name"),
+    ("time", &[(Field::Time, -1)], "internal time"),
+    ("tottime", &[(Field::Time, -1)], "internal time"),
+];
+
+/// A parsed sort key (one word as `sort_stats` takes it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SortKey {
+    fields: &'static [(Field, i8)],
+    description: &'static str,
+}
+
+/// An unknown or ambiguous sort key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown or ambiguous sort key '{word}' (use one of: {})", valid_sort_keys().join(", "))]
+pub struct SortKeyError {
+    pub word: String,
+}
+
+/// The full names pstats accepts (any unique prefix works too).
+pub fn valid_sort_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&str> = SORT_KEYS.iter().map(|(w, _, _)| *w).collect();
+    keys.push("file");
+    keys.sort_unstable();
+    keys
+}
+
+impl SortKey {
+    /// Resolves a word with pstats' `get_sort_arg_defs` rules: a prefix counts only if no
+    /// earlier key's prefix chain reached it first.
+    pub fn parse(word: &str) -> Result<SortKey, SortKeyError> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut bad: Vec<&str> = Vec::new();
+        for (i, (full, _, _)) in SORT_KEYS.iter().enumerate() {
+            let mut end = full.len();
+            while end > 0 {
+                let fragment = &full[..end];
+                if seen.contains_key(fragment) {
+                    bad.push(fragment);
+                    break;
+                }
+                seen.insert(fragment, i);
+                end -= 1;
+            }
+        }
+        match seen.get(word) {
+            Some(&i) if !bad.contains(&word) => {
+                let (_, fields, description) = SORT_KEYS[i];
+                Ok(SortKey {
+                    fields,
+                    description,
+                })
+            }
+            _ => Err(SortKeyError {
+                word: word.to_string(),
+            }),
+        }
+    }
+}
+
+/// An argument to a print method: a line count, a fraction of the list, or a regex that
+/// the function's display name must contain.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Restriction {
+    Count(i64),
+    Fraction(f64),
+    Regex(String),
+}
+
+impl Restriction {
+    /// Reads a `--limit` value as Python would read the literal: `10` is an int, `0.5` a
+    /// float.
+    pub fn parse_amount(s: &str) -> Option<Restriction> {
+        if let Ok(n) = s.parse::<i64>() {
+            return Some(Restriction::Count(n));
+        }
+        s.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Restriction::Fraction)
+    }
+
+    /// `%r` of the argument; Python 2's `str` is bytes, so non-ASCII shows as `\xNN`.
+    fn repr(&self, python2: bool) -> String {
+        match self {
+            Restriction::Count(n) => n.to_string(),
+            Restriction::Fraction(f) => float_repr(*f),
+            Restriction::Regex(s) if python2 => bytes_repr(s.as_bytes()),
+            Restriction::Regex(s) => str_repr(s),
+        }
+    }
+}
+
+/// One loaded dump: the line pstats prints for it (`"<ctime>    <path>"`) and its profile.
+pub struct Source {
+    pub label: String,
+    pub profile: Profile,
+}
+
+/// The state of a `pstats.Stats` object.
+pub struct Report {
+    files: Vec<String>,
+    profile: Profile,
+    names: Vec<String>,
+    total_calls: i64,
+    prim_calls: i64,
+    total_tt: f64,
+    max_name_len: usize,
+    /// Print as Python 2.7's pstats (every source was a Python 2 dump).
+    python2: bool,
+    /// `fcn_list` and `sort_type` once sorted.
+    order: Option<(Vec<usize>, String)>,
+}
+
+impl Report {
+    /// `pstats.Stats(first, *rest)`: loads the first source, then adds the rest in
+    /// reverse order, as `Stats.add` iterates `reversed(arg_list)`.
+    ///
+    /// # Panics
+    /// Never; an empty `sources` gives an empty report.
+    pub fn new(mut sources: Vec<Source>) -> Report {
+        let rest = if sources.is_empty() {
+            Vec::new()
+        } else {
+            sources.split_off(1)
+        };
+        let mut report = match sources.pop() {
+            Some(first) => Report::single(first),
+            None => Report::single(Source {
+                label: String::new(),
+                profile: Profile::default(),
+            }),
+        };
+        if report.files == [String::new()] {
+            report.files.clear();
+        }
+        for item in rest.into_iter().rev() {
+            let item = Report::single(item);
+            report.python2 &= item.python2;
+            report.files.extend(item.files);
+            report.total_calls += item.total_calls;
+            report.prim_calls += item.prim_calls;
+            report.total_tt += item.total_tt;
+            report.profile.merge(&item.profile);
+        }
+        report.refresh_names();
+        report
+    }
+
+    fn single(source: Source) -> Report {
+        let p = source.profile;
+        Report {
+            python2: p.is_python2(),
+            files: vec![source.label],
+            total_calls: p.total_calls(),
+            prim_calls: p.primitive_calls(),
+            total_tt: p.total_time(),
+            profile: p,
+            names: Vec::new(),
+            max_name_len: 0,
+            order: None,
+        }
+    }
+
+    fn refresh_names(&mut self) {
+        self.names = self
+            .profile
+            .functions()
+            .iter()
+            .map(|f| f.key.display())
+            .collect();
+        self.max_name_len = self
+            .names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0);
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// `strip_dirs()`: totals stay as loaded; the order is forgotten.
+    pub fn strip_dirs(&mut self) {
+        self.profile = self.profile.strip_dirs();
+        self.order = None;
+        self.refresh_names();
+    }
+
+    /// `sort_stats(*keys)`; no keys forgets the order.
+    pub fn sort(&mut self, keys: &[SortKey]) {
+        if keys.is_empty() {
+            self.order = None;
+            return;
+        }
+        let fields: Vec<(Field, i8)> = keys.iter().flat_map(|k| k.fields.iter().copied()).collect();
+        let description = keys
+            .iter()
+            .map(|k| k.description)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let funcs = self.profile.functions();
+        let mut order: Vec<usize> = (0..funcs.len()).collect();
+        // Python's comparisons treat -0.0 as 0.0; `total_cmp` then gives a total order
+        // (sort_by must not be handed an inconsistent comparator).
+        let num = |x: f64| x + 0.0;
+        order.sort_by(|&a, &b| {
+            let (fa, fb) = (&funcs[a], &funcs[b]);
+            for &(field, dir) in &fields {
+                let ord = match field {
+                    Field::Pcalls => fa.cc.cmp(&fb.cc),
+                    Field::Calls => fa.nc.cmp(&fb.nc),
+                    Field::Time => num(fa.tt).total_cmp(&num(fb.tt)),
+                    Field::Cumulative => num(fa.ct).total_cmp(&num(fb.ct)),
+                    Field::File => fa.key.file.cmp(&fb.key.file),
+                    Field::Line => fa.key.line.cmp(&fb.key.line),
+                    Field::Name => fa.key.name.cmp(&fb.key.name),
+                    Field::StdName => self.names[a].cmp(&self.names[b]),
+                };
+                let ord = if dir < 0 { ord.reverse() } else { ord };
+                if ord.is_ne() {
+                    return ord;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        self.order = Some((order, description));
+    }
+
+    /// `reverse_order()`.
+    pub fn reverse(&mut self) {
+        if let Some((order, _)) = &mut self.order {
+            order.reverse();
+        }
+    }
+
+    /// The functions a print method would list, in order, after the restrictions.
+    pub fn selected(&self, restrictions: &[Restriction]) -> Vec<usize> {
+        let mut ignored = String::new();
+        self.print_list(&mut ignored, restrictions).1
+    }
+
+    /// `get_print_list`: applies the restrictions and writes the ordering message (only
+    /// when something is left). Returns the name column width and the chosen functions.
+    fn print_list(&self, out: &mut String, restrictions: &[Restriction]) -> (usize, Vec<usize>) {
+        let (mut list, mut msg) = match &self.order {
+            Some((order, description)) if !order.is_empty() => {
+                (order.clone(), format!("   Ordered by: {description}\n"))
+            }
+            _ => (
+                (0..self.names.len()).collect(),
+                "   Random listing order was used\n".to_string(),
+            ),
+        };
+        for sel in restrictions {
+            let before = list.len();
+            match sel {
+                Restriction::Regex(pattern) => match Regex::new(pattern) {
+                    Ok(rex) => list.retain(|&i| rex.is_match(&self.names[i])),
+                    Err(_) => {
+                        let _ = writeln!(
+                            msg,
+                            "   <Invalid regular expression {}>",
+                            sel.repr(self.python2)
+                        );
+                        continue;
+                    }
+                },
+                Restriction::Fraction(f) if (0.0..1.0).contains(f) => {
+                    let count = (before as f64 * f + 0.5) as usize;
+                    list.truncate(count);
+                }
+                Restriction::Count(n) if *n >= 0 && (*n as usize) < before => {
+                    list.truncate(*n as usize)
+                }
+                _ => {}
+            }
+            if list.len() != before {
+                let _ = writeln!(
+                    msg,
+                    "   List reduced from {before} to {} due to restriction <{}>",
+                    list.len(),
+                    sel.repr(self.python2)
+                );
+            }
+        }
+        if list.is_empty() {
+            return (0, list);
+        }
+        out.push_str(&msg);
+        out.push('\n');
+        let width = if list.len() < self.names.len() {
+            list.iter()
+                .map(|&i| self.names[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        } else {
+            self.max_name_len
+        };
+        (width + 2, list)
+    }
+
+    /// `print_stats(*restrictions)`.
+    pub fn print_stats(&self, restrictions: &[Restriction]) -> String {
+        let mut out = String::new();
+        for file in &self.files {
+            out.push_str(file);
+            out.push('\n');
+        }
+        if !self.files.is_empty() {
+            out.push('\n');
+        }
+        let indent = "        ";
+        let jprofile = FunctionKey::new("jprofile", 0, "profiler");
+        for f in self.profile.functions() {
+            if f.callers.iter().any(|(k, _)| *k == jprofile) {
+                let _ = writeln!(out, "{indent} {}", f.key.name);
+            }
+        }
+        let _ = write!(out, "{indent} {} function calls ", self.total_calls);
+        if self.total_calls != self.prim_calls {
+            let _ = write!(out, "({} primitive calls) ", self.prim_calls);
+        }
+        let _ = writeln!(out, "in {:.3} seconds", self.total_tt);
+        out.push('\n');
+        let (_, list) = self.print_list(&mut out, restrictions);
+        if !list.is_empty() {
+            out.push_str(
+                "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n",
+            );
+            for &i in &list {
+                self.print_line(&mut out, i);
+            }
+            out.push_str("\n\n");
+        }
+        out
+    }
+
+    fn print_line(&self, out: &mut String, i: usize) {
+        let f = &self.profile.functions()[i];
+        let mut c = f.nc.to_string();
+        if f.nc != f.cc {
+            let _ = write!(c, "/{}", f.cc);
+        }
+        let _ = write!(out, "{c:>9} {} ", f8(f.tt));
+        if f.nc == 0 {
+            out.push_str("         ");
+        } else {
+            let _ = write!(out, "{} ", f8(f.tt / f.nc as f64));
+        }
+        let _ = write!(out, "{} ", f8(f.ct));
+        if f.cc == 0 {
+            out.push_str("         ");
+        } else {
+            let _ = write!(out, "{} ", f8(f.ct / f.cc as f64));
+        }
+        out.push_str(&self.names[i]);
+        out.push('\n');
+    }
+
+    /// `print_callers(*restrictions)`.
+    pub fn print_callers(&self, restrictions: &[Restriction]) -> String {
+        let mut out = String::new();
+        let (width, list) = self.print_list(&mut out, restrictions);
+        if !list.is_empty() {
+            self.call_heading(&mut out, width, "was called by...");
+            for &i in &list {
+                let f = &self.profile.functions()[i];
+                let calls: Vec<(&FunctionKey, &CallerStats)> =
+                    f.callers.iter().map(|(k, s)| (k, s)).collect();
+                self.call_line(&mut out, width, i, calls, "<-");
+            }
+            out.push_str("\n\n");
+        }
+        out
+    }
+
+    /// `print_callees(*restrictions)`.
+    pub fn print_callees(&self, restrictions: &[Restriction]) -> String {
+        let mut out = String::new();
+        let (width, list) = self.print_list(&mut out, restrictions);
+        if !list.is_empty() {
+            let mut callees: HashMap<&FunctionKey, Vec<(&FunctionKey, &CallerStats)>> =
+                HashMap::new();
+            for f in self.profile.functions() {
+                for (caller, stats) in &f.callers {
+                    callees.entry(caller).or_default().push((&f.key, stats));
+                }
+            }
+            self.call_heading(&mut out, width, "called...");
+            for &i in &list {
+                let key = &self.profile.functions()[i].key;
+                let calls = callees.remove(key).unwrap_or_default();
+                self.call_line(&mut out, width, i, calls, "->");
+            }
+            out.push_str("\n\n");
+        }
+        out
+    }
+
+    fn call_heading(&self, out: &mut String, width: usize, title: &str) {
+        let _ = writeln!(out, "{:<width$}{title}", "Function ");
+        let first = self
+            .profile
+            .functions()
+            .iter()
+            .find_map(|f| f.callers.first());
+        if let Some((_, CallerStats::Full { .. })) = first {
+            let _ = writeln!(out, "{:width$}    ncalls  tottime  cumtime", "");
+        }
+    }
+
+    fn call_line(
+        &self,
+        out: &mut String,
+        width: usize,
+        source: usize,
+        mut calls: Vec<(&FunctionKey, &CallerStats)>,
+        arrow: &str,
+    ) {
+        let _ = write!(out, "{:<width$}{arrow}", self.names[source]);
+        if calls.is_empty() {
+            // Python 3 prints `end=' '` before the newline; Python 2's soft space does not.
+            out.push_str(if self.python2 { "\n" } else { " \n" });
+            return;
+        }
+        out.push(' ');
+        calls.sort_by(|a, b| a.0.cmp(b.0));
+        let mut indent = 0;
+        for (key, stats) in calls {
+            let name = key.display();
+            let (substats, left_width) = match *stats {
+                CallerStats::Full { nc, cc, tt, ct } => {
+                    let counts = if nc != cc {
+                        format!("{nc}/{cc}")
+                    } else {
+                        nc.to_string()
+                    };
+                    let w = 7 + 2 * indent;
+                    (
+                        format!("{counts:>w$} {} {}  {name}", f8(tt), f8(ct)),
+                        width + 1,
+                    )
+                }
+                CallerStats::Count(n) => {
+                    let ct = self.profile.get(key).map_or(0.0, |f| f.ct);
+                    (format!("{name}({n}) {}", f8(ct)), width + 3)
+                }
+            };
+            let _ = writeln!(out, "{:pad$}{substats}", "", pad = indent * left_width);
+            indent = 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_key_prefixes_follow_pstats() {
+        assert!(SortKey::parse("tot").is_ok());
+        assert!(SortKey::parse("cu").is_ok());
+        assert!(SortKey::parse("file").is_ok());
+        assert!(SortKey::parse("nf").is_ok());
+        // Clashing prefixes are refused, exactly as pstats does.
+        for word in ["cum", "c", "n", "t", "x", ""] {
+            assert!(SortKey::parse(word).is_err(), "{word}");
+        }
+        assert_eq!(
+            SortKey::parse("cumulative").unwrap().description,
+            "cumulative time"
+        );
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(
+            Restriction::parse_amount("10"),
+            Some(Restriction::Count(10))
+        );
+        assert_eq!(
+            Restriction::parse_amount("0.5"),
+            Some(Restriction::Fraction(0.5))
+        );
+        assert_eq!(Restriction::parse_amount("x"), None);
+    }
+}

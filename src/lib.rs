@@ -1,0 +1,22 @@
+//! profdiff: read and compare Python profile dumps.
+//!
+//! Three rooms: [`engine`] (pure: parsing, reports, comparison), `server` (ssr only:
+//! configuration, storage, REST API) and [`ui`] (Leptos components). Data flows one way:
+//! upload → parse → store → compare → view.
+
+pub mod app;
+pub mod engine;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Browser entry point: attaches the app to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,258 @@
+//! Runtime configuration: `Leptos.toml` at the project root, each key overridable by an
+//! environment variable `PROFDIFF_<KEY>` (upper snake case, e.g. `PROFDIFF_DATA_DIR`).
+//!
+//! Why strict: a typo in a key (`max-upload-md`) silently falling back to a default is the
+//! kind of mistake that costs an afternoon, so unknown keys and bad values stop the server
+//! with one line naming the key. cargo-leptos' build settings live in Cargo.toml's
+//! `[package.metadata.leptos]`; nothing here repeats them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the configuration file is looked for when neither `--config` nor
+/// `PROFDIFF_CONFIG` names one.
+pub const DEFAULT_PATH: &str = "Leptos.toml";
+
+/// Which storage backend keeps sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageKind {
+    Filesystem,
+    Redis,
+}
+
+impl fmt::Display for StorageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StorageKind::Filesystem => "filesystem",
+            StorageKind::Redis => "redis",
+        })
+    }
+}
+
+/// The server's settings. Every field has a key of the same name in kebab case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Address and port the server binds (`site-addr`).
+    pub site_addr: SocketAddr,
+    /// Directory for session files (`data-dir`), relative to the working directory.
+    pub data_dir: PathBuf,
+    /// A session expires this long after its last use.
+    pub session_ttl_hours: u64,
+    /// How often expired sessions are swept.
+    pub cleanup_interval_minutes: u64,
+    /// Largest accepted upload.
+    pub max_upload_mb: u64,
+    pub storage: StorageKind,
+    pub redis_url: String,
+    /// Enables `/api/debug/*` (which then also needs `PROFDIFF_ADMIN_TOKEN`).
+    pub debug_endpoints: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            session_ttl_hours: 24,
+            cleanup_interval_minutes: 10,
+            max_upload_mb: 32,
+            storage: StorageKind::Filesystem,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            debug_endpoints: false,
+        }
+    }
+}
+
+/// A configuration problem, always naming the key (or file) at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config file {path} is not valid TOML: {reason}")]
+    Syntax { path: String, reason: String },
+    #[error("unknown key `{key}` in {source_name} (known keys: {})", KEYS.join(", "))]
+    UnknownKey { key: String, source_name: String },
+    #[error("bad value for `{key}` in {source_name}: {reason}")]
+    BadValue {
+        key: String,
+        source_name: String,
+        reason: String,
+    },
+}
+
+/// Every key, in the order the README documents them.
+pub const KEYS: &[&str] = &[
+    "site-addr",
+    "data-dir",
+    "session-ttl-hours",
+    "cleanup-interval-minutes",
+    "max-upload-mb",
+    "storage",
+    "redis-url",
+    "debug-endpoints",
+];
+
+/// The environment variable that overrides `key`.
+pub fn env_name(key: &str) -> String {
+    format!("PROFDIFF_{}", key.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// A value as it came: from TOML (typed) or from the environment (always text).
+enum Raw<'a> {
+    Toml(&'a toml::Value),
+    Env(&'a str),
+}
+
+impl Raw<'_> {
+    fn text(&self) -> Result<String, String> {
+        match self {
+            Raw::Toml(toml::Value::String(s)) => Ok(s.clone()),
+            Raw::Env(s) => Ok(s.to_string()),
+            Raw::Toml(other) => Err(format!("expected a string, got {other}")),
+        }
+    }
+
+    fn positive(&self) -> Result<u64, String> {
+        let n = match self {
+            Raw::Toml(toml::Value::Integer(i)) => *i,
+            Raw::Env(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| format!("expected a positive integer, got {s:?}"))?,
+            Raw::Toml(other) => return Err(format!("expected a positive integer, got {other}")),
+        };
+        u64::try_from(n)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("expected a positive integer, got {n}"))
+    }
+
+    fn boolean(&self) -> Result<bool, String> {
+        match self {
+            Raw::Toml(toml::Value::Boolean(b)) => Ok(*b),
+            Raw::Env(s) => match s.trim() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                other => Err(format!("expected true or false, got {other:?}")),
+            },
+            Raw::Toml(other) => Err(format!("expected true or false, got {other}")),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path` (or the default file; a missing *default* file means all defaults),
+    /// then applies `PROFDIFF_*` overrides from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let explicit = path
+            .map(Path::to_path_buf)
+            .or_else(|| env("PROFDIFF_CONFIG").map(PathBuf::from));
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                String::new()
+            }
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: shown,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        Config::from_toml(&text, &shown, env)
+    }
+
+    /// Parses configuration text (`source_name` is used in messages).
+    pub fn from_toml(
+        text: &str,
+        source_name: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: source_name.to_string(),
+                    reason: e.message().to_string(),
+                })?;
+        let mut config = Config::default();
+        for (key, value) in &table {
+            if !KEYS.contains(&key.as_str()) {
+                return Err(ConfigError::UnknownKey {
+                    key: key.clone(),
+                    source_name: source_name.to_string(),
+                });
+            }
+            config.set(key, Raw::Toml(value), source_name)?;
+        }
+        for key in KEYS {
+            let name = env_name(key);
+            if let Some(value) = env(&name) {
+                config.set(
+                    key,
+                    Raw::Env(&value),
+                    &format!("environment variable {name}"),
+                )?;
+            }
+        }
+        Ok(config)
+    }
+
+    fn set(&mut self, key: &str, raw: Raw<'_>, source_name: &str) -> Result<(), ConfigError> {
+        let bad = |reason: String| ConfigError::BadValue {
+            key: key.to_string(),
+            source_name: source_name.to_string(),
+            reason,
+        };
+        match key {
+            "site-addr" => {
+                let text = raw.text().map_err(bad)?;
+                self.site_addr = text.parse().map_err(|_| {
+                    bad(format!(
+                        "expected an address like \"127.0.0.1:3000\", got {text:?}"
+                    ))
+                })?;
+            }
+            "data-dir" => {
+                let text = raw.text().map_err(bad)?;
+                if text.trim().is_empty() {
+                    return Err(bad("expected a directory path, got an empty string".into()));
+                }
+                self.data_dir = PathBuf::from(text);
+            }
+            "session-ttl-hours" => self.session_ttl_hours = raw.positive().map_err(bad)?,
+            "cleanup-interval-minutes" => {
+                self.cleanup_interval_minutes = raw.positive().map_err(bad)?
+            }
+            "max-upload-mb" => self.max_upload_mb = raw.positive().map_err(bad)?,
+            "storage" => {
+                self.storage = match raw.text().map_err(bad)?.as_str() {
+                    "filesystem" => StorageKind::Filesystem,
+                    "redis" => StorageKind::Redis,
+                    other => {
+                        return Err(bad(format!(
+                            "expected \"filesystem\" or \"redis\", got {other:?}"
+                        )));
+                    }
+                }
+            }
+            "redis-url" => {
+                let text = raw.text().map_err(bad)?;
+                if !(text.starts_with("redis://") || text.starts_with("rediss://")) {
+                    return Err(bad(format!("expected a redis:// URL, got {text:?}")));
+                }
+                self.redis_url = text;
+            }
+            "debug-endpoints" => self.debug_endpoints = raw.boolean().map_err(bad)?,
+            _ => unreachable!("keys are checked against KEYS before set() is called"),
+        }
+        Ok(())
+    }
+}
