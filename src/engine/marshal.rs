@@ -327,8 +327,7 @@ impl<'a> Reader<'a> {
             }
             b'{' => {
                 let mut entries = Vec::new();
-                loop {
-                    let Some(key) = self.object()? else { break };
+                while let Some(key) = self.object()? {
                     let val = self.value()?;
                     entries.push((key, val));
                 }

@@ -26,8 +26,11 @@ enum Field {
     StdName,
 }
 
+/// A sort word: its fields with direction (-1 descending), and its description.
+type SortDef = (&'static str, &'static [(Field, i8)], &'static str);
+
 /// `sort_arg_dict_default`, in pstats' order (the order decides which prefixes clash).
-const SORT_KEYS: &[(&str, &[(Field, i8)], &str)] = &[
+const SORT_KEYS: &[SortDef] = &[
     ("calls", &[(Field::Calls, -1)], "call count"),
     ("ncalls", &[(Field::Calls, -1)], "call count"),
     ("cumtime", &[(Field::Cumulative, -1)], "cumulative time"),

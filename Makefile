@@ -1,0 +1,51 @@
+# profdiff — the two commands users need are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Builds are slow from scratch; keep them outside the checkout so clones share them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/profdiff/target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# The address comes from one place: PROFDIFF_SITE_ADDR, else `site-addr` in Leptos.toml.
+# cargo-leptos is told the same address only so that its "Serving at" line agrees.
+SITE_ADDR := $(or $(PROFDIFF_SITE_ADDR),$(shell sed -n 's/^site-addr *= *"\(.*\)".*/\1/p' Leptos.toml))
+
+# End-to-end tests run their own server on a spare port with a throwaway data dir.
+E2E_ADDR ?= 127.0.0.1:3917
+
+.PHONY: run test lint unit e2e bench bootstrap-run bootstrap-test fixtures
+
+## Serve the app (release build) on Leptos.toml's site-addr, files under ./data.
+run: bootstrap-run
+	LEPTOS_SITE_ADDR=$(SITE_ADDR) cargo leptos serve --release
+
+## Everything: formatting, clippy (ssr + hydrate), Rust tests, Playwright.
+test: bootstrap-test lint unit e2e
+
+bootstrap-run:
+	@scripts/bootstrap.sh run
+
+bootstrap-test:
+	@scripts/bootstrap.sh test
+
+lint:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --features ssr
+
+e2e:
+	rm -rf "$(CARGO_TARGET_DIR)/e2e-data"
+	PROFDIFF_SITE_ADDR=$(E2E_ADDR) LEPTOS_SITE_ADDR=$(E2E_ADDR) PROFDIFF_DATA_DIR="$(CARGO_TARGET_DIR)/e2e-data" \
+		cargo leptos end-to-end
+
+## Benchmarks (numbers go to docs/BENCHMARKS.md).
+bench:
+	cargo bench --features ssr --bench engine
+	python3 bench/pstats_cpython.py
+
+## Regenerate the CPython oracle fixtures (needs pyenv's interpreters).
+fixtures:
+	python3 scripts/gen_pstats_fixtures.py
