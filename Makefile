@@ -42,9 +42,13 @@ e2e:
 		cargo leptos end-to-end
 
 ## Benchmarks (numbers go to docs/BENCHMARKS.md).
+BENCH_DUMP := $(CARGO_TARGET_DIR)/bench-data/gen50k.prof
+PYTHON311 ?= $(shell command -v pyenv >/dev/null && echo "$$(pyenv root)/versions/3.11.7/bin/python" || echo python3)
 bench:
-	cargo bench --features ssr --bench engine
-	python3 bench/pstats_cpython.py
+	mkdir -p "$(dir $(BENCH_DUMP))"
+	[ -f "$(BENCH_DUMP)" ] || $(PYTHON311) bench/make_big_dump.py "$(BENCH_DUMP)" 50000
+	PROFDIFF_BENCH_DUMP="$(BENCH_DUMP)" cargo bench --bench engine
+	$(PYTHON311) bench/pstats_cpython.py tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
 
 ## Regenerate the CPython oracle fixtures (needs pyenv's interpreters).
 fixtures:

@@ -10,6 +10,9 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::engine::compare::export::{self, Format};
+use crate::engine::compare::runs::{compare_runs, matrix};
+use crate::engine::compare::{self, Metric, Options, SortField};
 use crate::engine::pyfmt::ctime_utc;
 use crate::engine::{Profile, Report, Restriction, SortKey, Source};
 use crate::server::{self, Config};
@@ -38,6 +41,96 @@ pub enum Command {
     /// Several files are merged as pstats.Stats(FILE1, FILE2, ...) does. Restrictions
     /// (--limit, --filter) apply in the order given, like print_stats(*restrictions).
     Stats(StatsArgs),
+    /// Compare two profiles (BASE CAND), or repeated runs (--baseline A1 A2 ... --candidate
+    /// B1 B2 ...): which functions got slower or faster.
+    ///
+    /// Exit codes: 0 done, 1 regression beyond --fail-on-regression, 2 bad input.
+    Diff(DiffArgs),
+    /// K profiles in order: each function's time in each, and the first-to-last change.
+    Matrix(MatrixArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareOpts {
+    /// Time that decides each function's status.
+    #[arg(long, default_value = "tottime", value_parser = ["tottime", "cumtime"])]
+    pub metric: String,
+    /// A change counts only if at least this many milliseconds...
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "MS",
+        allow_negative_numbers = true
+    )]
+    pub min_ms: f64,
+    /// ...and at least this many percent.
+    #[arg(
+        long,
+        default_value_t = 5.0,
+        value_name = "PCT",
+        allow_negative_numbers = true
+    )]
+    pub min_pct: f64,
+    /// Rows to show in text and Markdown (CSV and JSON always hold all rows).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "md", "csv", "json"])]
+    pub format: String,
+}
+
+impl CompareOpts {
+    fn options(&self, normalize: bool) -> Result<Options, String> {
+        let bad = |x: f64| x.is_nan() || x < 0.0;
+        if bad(self.min_ms) || bad(self.min_pct) {
+            return Err("--min-ms and --min-pct must be zero or more".into());
+        }
+        Ok(Options {
+            metric: Metric::parse(&self.metric).expect("clap checked the metric"),
+            normalize,
+            min_ms: self.min_ms,
+            min_pct: self.min_pct,
+        })
+    }
+
+    fn format(&self) -> Format {
+        Format::parse(&self.format).expect("clap checked the format")
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// BASE CAND: the baseline dump and the candidate dump.
+    #[arg(num_args = 0..=2, value_name = "BASE CAND")]
+    pub files: Vec<PathBuf>,
+    /// Baseline runs (repeated measurements of the old code).
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "files", requires = "candidate")]
+    pub baseline: Vec<PathBuf>,
+    /// Candidate runs (repeated measurements of the new code).
+    #[arg(long, num_args = 1.., value_name = "FILE", conflicts_with = "files", requires = "baseline")]
+    pub candidate: Vec<PathBuf>,
+    /// Scale the candidate so both totals are equal (compare shapes, not machines).
+    #[arg(long)]
+    pub normalize: bool,
+    /// Row order: delta (signed, regressions first), pct, ratio, baseline, candidate,
+    /// calls, name.
+    #[arg(long, default_value = "delta")]
+    pub sort: String,
+    /// Exit with status 1 if total time, or any function past the thresholds, got slower
+    /// by more than PCT percent.
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    pub fail_on_regression: Option<f64>,
+    #[command(flatten)]
+    pub opts: CompareOpts,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MatrixArgs {
+    /// Two or more dumps, oldest first.
+    #[arg(required = true, num_args = 2..)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub opts: CompareOpts,
 }
 
 #[derive(clap::Args, Debug)]
@@ -90,7 +183,99 @@ pub fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Some(Command::Diff(args)) => match diff(&args) {
+            Ok((text, regressed)) => {
+                let code = write_stdout(&text);
+                if regressed {
+                    eprintln!(
+                        "profdiff: regression beyond {}%",
+                        args.fail_on_regression.unwrap_or_default()
+                    );
+                    ExitCode::from(1)
+                } else {
+                    code
+                }
+            }
+            Err(e) => fail(&e),
+        },
+        Some(Command::Matrix(args)) => match matrix_command(&args) {
+            Ok(text) => write_stdout(&text),
+            Err(e) => fail(&e),
+        },
     }
+}
+
+/// Reads and parses one dump; errors name the file.
+pub fn load(path: &std::path::Path) -> Result<Profile, String> {
+    let shown = path.display();
+    let data = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
+    Profile::parse(&data).map_err(|e| format!("{shown}: {e}"))
+}
+
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Profile>, String> {
+    paths.iter().map(|p| load(p)).collect()
+}
+
+/// `profdiff diff`: the report text, and whether `--fail-on-regression` tripped.
+pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
+    let field = SortField::parse(&args.sort).ok_or_else(|| {
+        format!(
+            "unknown --sort field {:?} (use one of: {})",
+            args.sort,
+            SortField::NAMES.join(", ")
+        )
+    })?;
+    let options = args.opts.options(args.normalize)?;
+    if let Some(p) = args.fail_on_regression
+        && (p.is_nan() || p < 0.0)
+    {
+        return Err("--fail-on-regression takes a percentage of zero or more".into());
+    }
+    if !args.baseline.is_empty() {
+        if args.normalize {
+            return Err("--normalize applies to two profiles, not to runs".into());
+        }
+        let c = compare_runs(
+            &load_all(&args.baseline)?,
+            &load_all(&args.candidate)?,
+            &options,
+        );
+        let regressed = args
+            .fail_on_regression
+            .is_some_and(|p| c.regressed_beyond(p));
+        return Ok((
+            export::runs(&c, args.opts.format(), args.opts.limit),
+            regressed,
+        ));
+    }
+    let [base, cand] = &args.files[..] else {
+        return Err("diff takes BASE CAND, or --baseline FILE... --candidate FILE...".into());
+    };
+    let mut c = compare::compare(&load(base)?, &load(cand)?, &options);
+    if field != SortField::Delta {
+        c.sort(field, false);
+    }
+    let regressed = args
+        .fail_on_regression
+        .is_some_and(|p| c.regressed_beyond(p));
+    Ok((
+        export::comparison(&c, args.opts.format(), args.opts.limit),
+        regressed,
+    ))
+}
+
+fn matrix_command(args: &MatrixArgs) -> Result<String, String> {
+    let options = args.opts.options(false)?;
+    let profiles = args
+        .files
+        .iter()
+        .map(|p| Ok((p.display().to_string(), load(p)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(export::matrix(
+        &matrix(&profiles, options.metric),
+        args.opts.format(),
+        args.opts.limit,
+    ))
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -136,8 +321,7 @@ pub fn stats(args: &StatsArgs, restrictions: &[Restriction]) -> Result<String, S
     let mut sources = Vec::with_capacity(args.files.len());
     for path in &args.files {
         let shown = path.display().to_string();
-        let data = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
-        let profile = Profile::parse(&data).map_err(|e| format!("{shown}: {e}"))?;
+        let profile = load(path)?;
         // pstats prints time.ctime(mtime) + "    " + the path as given.
         let label = match std::fs::metadata(path).and_then(|m| m.modified()) {
             Ok(t) => {

@@ -107,13 +107,7 @@ pub fn read(data: &[u8]) -> Result<Value, MarshalError> {
     if data.is_empty() {
         return Err(MarshalError::Empty);
     }
-    let mut reader = Reader {
-        data,
-        pos: 0,
-        refs: Vec::new(),
-        interned: Vec::new(),
-        depth: 0,
-    };
+    let mut reader = Reader::new(data);
     match reader.object()? {
         Some(v) => Ok(v),
         None => Err(MarshalError::Bad {
@@ -123,7 +117,10 @@ pub fn read(data: &[u8]) -> Result<Value, MarshalError> {
     }
 }
 
-struct Reader<'a> {
+/// A marshal reader positioned in a byte buffer. `read` decodes a whole object; the
+/// streaming methods let the profile parser read a dump entry by entry without
+/// materialising the whole tree (see `Profile::parse`).
+pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     /// The reference table; `None` marks a slot reserved by an object still being read.
@@ -143,6 +140,77 @@ fn text(bytes: &[u8]) -> Arc<str> {
 }
 
 impl<'a> Reader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Reader {
+            data,
+            pos: 0,
+            refs: Vec::new(),
+            interned: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// If the next object is a dict, consumes its type byte (registering it if flagged)
+    /// and returns true; the entries follow, read with [`Reader::object`] until `None`.
+    pub fn dict_start(&mut self) -> bool {
+        match self.data.get(self.pos) {
+            Some(&code) if code & !FLAG_REF == b'{' => {
+                self.pos += 1;
+                // A reference to a dict still being read is refused, as in `read`.
+                self.reserve(code & FLAG_REF != 0);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// If the next object is a tuple that nothing refers back to (no `FLAG_REF`), consumes
+    /// its header and returns its length; its items follow. Otherwise consumes nothing.
+    pub fn plain_tuple_start(&mut self) -> Result<Option<usize>, MarshalError> {
+        match self.data.get(self.pos) {
+            Some(b')') => {
+                self.pos += 1;
+                Ok(Some(self.byte()? as usize))
+            }
+            Some(b'(') => {
+                self.pos += 1;
+                Ok(Some(self.len(1)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Like [`Reader::dict_start`], for a dict that nothing refers back to.
+    pub fn plain_dict_start(&mut self) -> bool {
+        if self.data.get(self.pos) == Some(&b'{') {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reads one object; `Ok(None)` is marshal's NULL (`0`), which ends a dict.
+    pub fn object(&mut self) -> Result<Option<Value>, MarshalError> {
+        let at = self.pos;
+        if self.depth >= MAX_DEPTH {
+            return Err(MarshalError::TooDeep(at));
+        }
+        self.depth += 1;
+        let result = self.object_inner(at);
+        self.depth -= 1;
+        result
+    }
+
+    /// Reads an object that must not be NULL.
+    pub fn value(&mut self) -> Result<Value, MarshalError> {
+        let at = self.pos;
+        self.object()?.ok_or(MarshalError::Bad {
+            at,
+            what: "unexpected NULL object",
+        })
+    }
+
     fn bad(&self, at: usize, what: &'static str) -> MarshalError {
         MarshalError::Bad { at, what }
     }
@@ -196,27 +264,6 @@ impl<'a> Reader<'a> {
         if let Some(i) = slot {
             self.refs[i] = Some(v.clone());
         }
-    }
-
-    /// Reads one object; `Ok(None)` is marshal's NULL (`0`), which ends a dict.
-    fn object(&mut self) -> Result<Option<Value>, MarshalError> {
-        let at = self.pos;
-        if self.depth >= MAX_DEPTH {
-            return Err(MarshalError::TooDeep(at));
-        }
-        self.depth += 1;
-        let result = self.object_inner(at);
-        self.depth -= 1;
-        result
-    }
-
-    /// Reads an object that must not be NULL.
-    fn value(&mut self) -> Result<Value, MarshalError> {
-        let at = self.pos;
-        self.object()?.ok_or(MarshalError::Bad {
-            at,
-            what: "unexpected NULL object",
-        })
     }
 
     fn object_inner(&mut self, at: usize) -> Result<Option<Value>, MarshalError> {
@@ -614,6 +661,105 @@ impl fmt::Display for Code {
             self.filename,
             self.first_line
         )
+    }
+}
+
+/// Writes `value` as marshal data that CPython 3.4+ reads (`marshal.loads`). No
+/// back-references are written; code objects cannot be written.
+pub fn write(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_into(&mut out, value);
+    out
+}
+
+fn write_len(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n as i32).to_le_bytes());
+}
+
+fn write_into(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::None => out.push(b'N'),
+        Value::Bool(b) => out.push(if *b { b'T' } else { b'F' }),
+        Value::StopIteration => out.push(b'S'),
+        Value::Ellipsis => out.push(b'.'),
+        Value::Int(i) => match i32::try_from(*i) {
+            Ok(small) => {
+                out.push(b'i');
+                out.extend_from_slice(&small.to_le_bytes());
+            }
+            Err(_) => {
+                // 15-bit digits, least significant first; the sign goes on the count.
+                let mut digits = Vec::new();
+                let mut m = i.unsigned_abs();
+                while m > 0 {
+                    digits.push((m & 0x7fff) as u16);
+                    m >>= 15;
+                }
+                out.push(b'l');
+                let n = digits.len() as i32;
+                out.extend_from_slice(&(if *i < 0 { -n } else { n }).to_le_bytes());
+                for d in digits {
+                    out.extend_from_slice(&d.to_le_bytes());
+                }
+            }
+        },
+        Value::BigInt(f) | Value::Float(f) => {
+            out.push(b'g');
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::Complex(re, im) => {
+            out.push(b'y');
+            out.extend_from_slice(&re.to_le_bytes());
+            out.extend_from_slice(&im.to_le_bytes());
+        }
+        Value::Bytes(b) => {
+            out.push(b's');
+            write_len(out, b.len());
+            out.extend_from_slice(b);
+        }
+        Value::Str(s) => {
+            if s.is_ascii() && s.len() < 256 {
+                out.push(b'z');
+                out.push(s.len() as u8);
+            } else {
+                out.push(b'u');
+                write_len(out, s.len());
+            }
+            out.extend_from_slice(s.as_bytes());
+        }
+        Value::Tuple(items) => {
+            if items.len() < 256 {
+                out.push(b')');
+                out.push(items.len() as u8);
+            } else {
+                out.push(b'(');
+                write_len(out, items.len());
+            }
+            items.iter().for_each(|v| write_into(out, v));
+        }
+        Value::List(items) | Value::Set(items) | Value::FrozenSet(items) => {
+            out.push(match value {
+                Value::List(_) => b'[',
+                Value::Set(_) => b'<',
+                _ => b'>',
+            });
+            write_len(out, items.len());
+            items.iter().for_each(|v| write_into(out, v));
+        }
+        Value::Dict(entries) => {
+            out.push(b'{');
+            for (k, v) in entries.iter() {
+                write_into(out, k);
+                write_into(out, v);
+            }
+            out.push(b'0');
+        }
+        Value::Slice(parts) => {
+            out.push(b':');
+            parts.iter().for_each(|v| write_into(out, v));
+        }
+        // A code object's bytecode is not kept; write its repr, as a name.
+        Value::Code(code) => write_into(out, &Value::Str(code.to_string().into())),
     }
 }
 

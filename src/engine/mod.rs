@@ -3,6 +3,7 @@
 //! No I/O, no async, no feature gates: this module compiles for wasm32 and native alike,
 //! so the server, the CLI and (later) the browser share one implementation.
 
+pub mod compare;
 pub mod marshal;
 pub mod profile;
 pub mod pyfmt;

@@ -7,12 +7,13 @@
 //! counts, pyinstrument's `-1`) is left to the comparison engine, which knows the producer.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::marshal::{self, MarshalError, Value};
+use super::marshal::{self, MarshalError, Reader, Value};
 
 /// A function as pstats identifies it: `(file, line, name)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,8 +150,10 @@ pub struct Profile {
     /// Written by Python 2 (its keys are byte strings; Python 3's are always `str`).
     #[serde(default)]
     python2: bool,
+    /// Key -> position. foldhash: several times faster than SipHash on these keys and
+    /// still seeded per map, so crafted uploads cannot force collisions.
     #[serde(skip)]
-    index: HashMap<FunctionKey, usize>,
+    index: HashMap<FunctionKey, usize, foldhash::fast::RandomState>,
 }
 
 /// Why bytes are not a profile dump. The message is what a user sees.
@@ -160,6 +163,11 @@ pub enum ProfileError {
     Marshal(#[from] MarshalError),
     #[error("not a Python profile dump: marshal data is a {0}, expected a dict of functions")]
     NotADict(&'static str),
+    #[error(
+        "not a Python profile dump: this is a text file; use the binary dump written by \
+         cProfile/profile (-o FILE or dump_stats)"
+    )]
+    TextFile,
     #[error("not a Python profile dump: the dict holds no functions")]
     Empty,
     #[error("not a Python profile dump: entry {index}: {what}")]
@@ -178,14 +186,31 @@ impl Profile {
                 .iter()
                 .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
         {
-            return Err(ProfileError::Marshal(MarshalError::Bad {
-                at: 0,
-                what: "this is a text file; upload the binary dump written by cProfile/profile \
-                       (-o FILE or dump_stats)",
-            }));
+            return Err(ProfileError::TextFile);
         }
-        let value = marshal::read(data)?;
-        Profile::from_value(&value)
+        if data.is_empty() {
+            return Err(MarshalError::Empty.into());
+        }
+        // Stream the top-level dict: each entry becomes a `Function` as soon as it is read,
+        // so the decoded tree of the whole dump is never held at once.
+        let mut r = Reader::new(data);
+        if !r.dict_start() {
+            let value = marshal::read(data)?;
+            return Err(ProfileError::NotADict(value.type_name()));
+        }
+        let mut profile = Profile::default();
+        let mut index = 0;
+        while let Some(k) = r.object()? {
+            let key = key_from(&k).map_err(|what| ProfileError::Entry { index, what })?;
+            profile.python2 |= is_python2_key(&k);
+            let f = read_function(&mut r, key).map_err(|e| e.at(index))?;
+            profile.insert(f);
+            index += 1;
+        }
+        if profile.is_empty() {
+            return Err(ProfileError::Empty);
+        }
+        Ok(profile)
     }
 
     /// Builds a profile from an already decoded marshal value.
@@ -196,25 +221,26 @@ impl Profile {
         if entries.is_empty() {
             return Err(ProfileError::Empty);
         }
-        let mut profile = Profile {
-            functions: Vec::with_capacity(entries.len()),
-            index: HashMap::with_capacity(entries.len()),
-            python2: false,
-        };
+        let mut profile = Profile::default();
         for (index, (k, v)) in entries.iter().enumerate() {
             let entry_err = |what: String| ProfileError::Entry { index, what };
             let key = key_from(k).map_err(entry_err)?;
-            if let Value::Tuple(t) = k {
-                profile.python2 |= matches!(t[0], Value::Bytes(_));
-            }
-            let f = function_from(key, v).map_err(entry_err)?;
-            // A repeated key in a marshal dict: the last value wins, in the first position.
-            match profile.index.get(&f.key) {
-                Some(&i) => profile.functions[i] = f,
-                None => profile.push(f),
-            }
+            profile.python2 |= is_python2_key(k);
+            profile.insert(function_from(key, v).map_err(entry_err)?);
         }
         Ok(profile)
+    }
+
+    /// A repeated key in a marshal dict: the last value wins, in the first position (as a
+    /// Python dict would have it).
+    fn insert(&mut self, f: Function) {
+        match self.index.entry(f.key.clone()) {
+            Entry::Occupied(e) => self.functions[*e.get()] = f,
+            Entry::Vacant(e) => {
+                e.insert(self.functions.len());
+                self.functions.push(f);
+            }
+        }
     }
 
     fn push(&mut self, f: Function) {
@@ -356,6 +382,53 @@ impl Profile {
         out
     }
 
+    /// The marshal value `dump_stats` would write for this profile.
+    pub fn to_value(&self) -> Value {
+        fn key(k: &FunctionKey) -> Value {
+            Value::Tuple(Arc::new([
+                Value::Str(k.file.clone()),
+                Value::Int(k.line),
+                Value::Str(k.name.clone()),
+            ]))
+        }
+        let entries: Vec<(Value, Value)> = self
+            .functions
+            .iter()
+            .map(|f| {
+                let callers: Vec<(Value, Value)> = f
+                    .callers
+                    .iter()
+                    .map(|(k, s)| {
+                        let v = match *s {
+                            CallerStats::Full { nc, cc, tt, ct } => Value::Tuple(Arc::new([
+                                Value::Int(nc),
+                                Value::Int(cc),
+                                Value::Float(tt),
+                                Value::Float(ct),
+                            ])),
+                            CallerStats::Count(n) => Value::Int(n),
+                        };
+                        (key(k), v)
+                    })
+                    .collect();
+                let stats = Value::Tuple(Arc::new([
+                    Value::Int(f.cc),
+                    Value::Int(f.nc),
+                    Value::Float(f.tt),
+                    Value::Float(f.ct),
+                    Value::Dict(callers.into()),
+                ]));
+                (key(&f.key), stats)
+            })
+            .collect();
+        Value::Dict(entries.into())
+    }
+
+    /// The bytes `pstats.Stats.dump_stats` would write: CPython's `marshal.load` reads them.
+    pub fn dump(&self) -> Vec<u8> {
+        marshal::write(&self.to_value())
+    }
+
     /// Builds a profile from functions (tests, generators). Later duplicates merge.
     pub fn from_functions(functions: impl IntoIterator<Item = Function>) -> Profile {
         let mut p = Profile::default();
@@ -429,53 +502,129 @@ fn time(v: &Value, what: &str) -> Result<f64, String> {
     }
 }
 
+fn is_python2_key(k: &Value) -> bool {
+    matches!(k, Value::Tuple(t) if matches!(t.first(), Some(Value::Bytes(_))))
+}
+
+/// Why one entry could not be read: broken marshal data, or data of the wrong shape.
+enum EntryError {
+    Marshal(MarshalError),
+    Shape(String),
+}
+
+impl From<MarshalError> for EntryError {
+    fn from(e: MarshalError) -> Self {
+        EntryError::Marshal(e)
+    }
+}
+
+impl EntryError {
+    fn at(self, index: usize) -> ProfileError {
+        match self {
+            EntryError::Marshal(e) => ProfileError::Marshal(e),
+            EntryError::Shape(what) => ProfileError::Entry { index, what },
+        }
+    }
+}
+
+const STATS_SHAPE: &str = "expected (cc, nc, tt, ct, callers)";
+const CALLER_SHAPE: &str = "expected (nc, cc, tt, ct) or a count";
+
+/// Reads one function's stats from the stream. Containers nothing refers back to are read
+/// in place; anything else goes through the generic reader and [`function_from`], which
+/// gives the same result and messages.
+fn read_function(r: &mut Reader<'_>, key: FunctionKey) -> Result<Function, EntryError> {
+    let Some(n) = r.plain_tuple_start()? else {
+        let v = r.value()?;
+        return function_from(key, &v).map_err(EntryError::Shape);
+    };
+    let shape = |what: String| EntryError::Shape(format!("{}: {what}", key.display()));
+    if n != 5 {
+        return Err(shape(format!("stats have {n} items, {STATS_SHAPE}")));
+    }
+    let cc = count(&r.value()?, "cc").map_err(shape)?;
+    let nc = count(&r.value()?, "nc").map_err(shape)?;
+    let tt = time(&r.value()?, "tt").map_err(shape)?;
+    let ct = time(&r.value()?, "ct").map_err(shape)?;
+    let callers = if r.plain_dict_start() {
+        let mut list = Vec::new();
+        while let Some(k) = r.object()? {
+            let caller = key_from(&k).map_err(|e| shape(format!("caller {e}")))?;
+            let stats = match r.plain_tuple_start()? {
+                Some(4) => CallerStats::Full {
+                    nc: count(&r.value()?, "caller nc").map_err(shape)?,
+                    cc: count(&r.value()?, "caller cc").map_err(shape)?,
+                    tt: time(&r.value()?, "caller tt").map_err(shape)?,
+                    ct: time(&r.value()?, "caller ct").map_err(shape)?,
+                },
+                Some(_) => return Err(shape(format!("caller stats are a tuple, {CALLER_SHAPE}"))),
+                None => caller_stats_from(&r.value()?).map_err(shape)?,
+            };
+            list.push((caller, stats));
+        }
+        list
+    } else {
+        callers_from(&r.value()?).map_err(shape)?
+    };
+    Ok(Function {
+        key,
+        cc,
+        nc,
+        tt,
+        ct,
+        callers,
+    })
+}
+
+fn caller_stats_from(v: &Value) -> Result<CallerStats, String> {
+    match v {
+        Value::Tuple(t) if t.len() == 4 => Ok(CallerStats::Full {
+            nc: count(&t[0], "caller nc")?,
+            cc: count(&t[1], "caller cc")?,
+            tt: time(&t[2], "caller tt")?,
+            ct: time(&t[3], "caller ct")?,
+        }),
+        Value::Int(n) => Ok(CallerStats::Count(*n)),
+        other => Err(format!(
+            "caller stats are a {}, {CALLER_SHAPE}",
+            other.type_name()
+        )),
+    }
+}
+
+fn callers_from(v: &Value) -> Result<Vec<(FunctionKey, CallerStats)>, String> {
+    let Value::Dict(callers) = v else {
+        return Err(format!("callers are a {}, expected dict", v.type_name()));
+    };
+    callers
+        .iter()
+        .map(|(k, v)| {
+            let caller = key_from(k).map_err(|e| format!("caller {e}"))?;
+            Ok((caller, caller_stats_from(v)?))
+        })
+        .collect()
+}
+
 fn function_from(key: FunctionKey, v: &Value) -> Result<Function, String> {
-    let who = key.display();
+    let shape = |what: String| format!("{}: {what}", key.display());
     let Value::Tuple(t) = v else {
-        return Err(format!(
-            "{who}: stats are a {}, expected (cc, nc, tt, ct, callers)",
+        return Err(shape(format!(
+            "stats are a {}, {STATS_SHAPE}",
             v.type_name()
-        ));
-    };
-    let [cc, nc, tt, ct, callers] = &t[..] else {
-        return Err(format!(
-            "{who}: stats have {} items, expected (cc, nc, tt, ct, callers)",
-            t.len()
-        ));
-    };
-    let in_fn = |e: String| format!("{who}: {e}");
-    let Value::Dict(callers) = callers else {
-        return Err(in_fn(format!(
-            "callers are a {}, expected dict",
-            callers.type_name()
         )));
     };
-    let mut list = Vec::with_capacity(callers.len());
-    for (k, v) in callers.iter() {
-        let caller = key_from(k).map_err(|e| in_fn(format!("caller {e}")))?;
-        let stats = match v {
-            Value::Tuple(t) if t.len() == 4 => CallerStats::Full {
-                nc: count(&t[0], "caller nc").map_err(in_fn)?,
-                cc: count(&t[1], "caller cc").map_err(in_fn)?,
-                tt: time(&t[2], "caller tt").map_err(in_fn)?,
-                ct: time(&t[3], "caller ct").map_err(in_fn)?,
-            },
-            Value::Int(n) => CallerStats::Count(*n),
-            other => {
-                return Err(in_fn(format!(
-                    "caller stats are a {}, expected (nc, cc, tt, ct) or a count",
-                    other.type_name()
-                )));
-            }
-        };
-        list.push((caller, stats));
-    }
+    let [cc, nc, tt, ct, callers] = &t[..] else {
+        return Err(shape(format!(
+            "stats have {} items, {STATS_SHAPE}",
+            t.len()
+        )));
+    };
     Ok(Function {
-        cc: count(cc, "cc").map_err(in_fn)?,
-        nc: count(nc, "nc").map_err(in_fn)?,
-        tt: time(tt, "tt").map_err(in_fn)?,
-        ct: time(ct, "ct").map_err(in_fn)?,
-        callers: list,
+        cc: count(cc, "cc").map_err(shape)?,
+        nc: count(nc, "nc").map_err(shape)?,
+        tt: time(tt, "tt").map_err(shape)?,
+        ct: time(ct, "ct").map_err(shape)?,
+        callers: callers_from(callers).map_err(shape)?,
         key,
     })
 }

@@ -5,6 +5,16 @@ pub fn f8(x: f64) -> String {
     fixed(x, 3, 8)
 }
 
+/// Appends `"%8.3f" % x` to `out` without an intermediate string (the report's hot path).
+pub fn push_f8(out: &mut String, x: f64) {
+    use std::fmt::Write;
+    if x.is_finite() {
+        let _ = write!(out, "{x:8.3}");
+    } else {
+        out.push_str(&f8(x));
+    }
+}
+
 /// `"%{width}.{prec}f" % x`, including Python's `inf`/`nan` spelling.
 pub fn fixed(x: f64, prec: usize, width: usize) -> String {
     if x.is_nan() {

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use regex::Regex;
 
 use super::profile::{CallerStats, FunctionKey, Profile};
-use super::pyfmt::{bytes_repr, f8, float_repr, str_repr};
+use super::pyfmt::{bytes_repr, f8, float_repr, push_f8, str_repr};
 
 /// A column pstats can sort on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -386,21 +386,26 @@ impl Report {
 
     fn print_line(&self, out: &mut String, i: usize) {
         let f = &self.profile.functions()[i];
-        let mut c = f.nc.to_string();
-        if f.nc != f.cc {
-            let _ = write!(c, "/{}", f.cc);
+        if f.nc == f.cc {
+            let _ = write!(out, "{:>9} ", f.nc);
+        } else {
+            let _ = write!(out, "{:>9} ", format!("{}/{}", f.nc, f.cc));
         }
-        let _ = write!(out, "{c:>9} {} ", f8(f.tt));
+        push_f8(out, f.tt);
+        out.push(' ');
         if f.nc == 0 {
             out.push_str("         ");
         } else {
-            let _ = write!(out, "{} ", f8(f.tt / f.nc as f64));
+            push_f8(out, f.tt / f.nc as f64);
+            out.push(' ');
         }
-        let _ = write!(out, "{} ", f8(f.ct));
+        push_f8(out, f.ct);
+        out.push(' ');
         if f.cc == 0 {
             out.push_str("         ");
         } else {
-            let _ = write!(out, "{} ", f8(f.ct / f.cc as f64));
+            push_f8(out, f.ct / f.cc as f64);
+            out.push(' ');
         }
         out.push_str(&self.names[i]);
         out.push('\n');

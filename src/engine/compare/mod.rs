@@ -1,0 +1,550 @@
+//! Comparing profiles: a two-way diff ([`compare`]), repeated runs ([`runs`]), a series of
+//! K profiles ([`matrix`]), and exports ([`export`]).
+//!
+//! The JSON form of [`Comparison`] is a contract shared by the CLI and the REST API; it is
+//! documented in docs/compare-json.md. Field names there are stable; fields may be added.
+//!
+//! Producer quirks are undone here (not in the pstats reports, which must print the raw
+//! numbers): yappi swaps the two call counts, pyinstrument records none (`-1`).
+
+pub mod edges;
+pub mod export;
+pub mod matching;
+pub mod runs;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::profile::{Function, FunctionKey, Producer, Profile};
+pub use matching::{MatchKind, Matching, match_profiles};
+
+/// Which time decides a row's status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Time spent in the function itself.
+    #[default]
+    Tottime,
+    /// Time including callees.
+    Cumtime,
+}
+
+impl Metric {
+    pub fn parse(s: &str) -> Option<Metric> {
+        match s {
+            "tottime" => Some(Metric::Tottime),
+            "cumtime" => Some(Metric::Cumtime),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Tottime => "tottime",
+            Metric::Cumtime => "cumtime",
+        }
+    }
+}
+
+/// How to compare.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    pub metric: Metric,
+    /// Scale the candidate by baseline total / candidate total (compare shapes, not
+    /// machines).
+    pub normalize: bool,
+    /// A change counts only if at least this many milliseconds...
+    pub min_ms: f64,
+    /// ...and at least this many percent.
+    pub min_pct: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            metric: Metric::Tottime,
+            normalize: false,
+            min_ms: 1.0,
+            min_pct: 5.0,
+        }
+    }
+}
+
+impl Options {
+    /// The status of a change from `base` to `cand` seconds under these thresholds.
+    pub fn status(&self, base: f64, cand: f64) -> Status {
+        let delta = cand - base;
+        let pct = relative_pct(base, cand);
+        let big_enough = delta.abs() >= self.min_ms / 1000.0;
+        match pct {
+            _ if !big_enough => Status::Unchanged,
+            Some(p) if p.abs() < self.min_pct => Status::Unchanged,
+            _ if delta > 0.0 => Status::Slower,
+            _ => Status::Faster,
+        }
+    }
+}
+
+/// Relative change in percent; `None` when the baseline is zero.
+pub fn relative_pct(base: f64, cand: f64) -> Option<f64> {
+    (base != 0.0).then(|| (cand - base) / base * 100.0)
+}
+
+fn ratio(base: f64, cand: f64) -> Option<f64> {
+    (base != 0.0).then(|| cand / base)
+}
+
+/// A row's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Slower,
+    Faster,
+    Unchanged,
+    New,
+    Removed,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Slower,
+        Status::Faster,
+        Status::Unchanged,
+        Status::New,
+        Status::Removed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Slower => "slower",
+            Status::Faster => "faster",
+            Status::Unchanged => "unchanged",
+            Status::New => "new",
+            Status::Removed => "removed",
+        }
+    }
+}
+
+/// One side's numbers for a function, producer quirks undone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SideStats {
+    /// Total calls; `null` when the producer did not count (pyinstrument).
+    pub ncalls: Option<i64>,
+    /// Primitive (non-recursive) calls.
+    pub pcalls: Option<i64>,
+    /// Seconds (scaled when normalised).
+    pub tottime: f64,
+    pub cumtime: f64,
+    pub tottime_per_call: Option<f64>,
+    pub cumtime_per_call: Option<f64>,
+    /// Share of the side's total time, in percent.
+    pub share_pct: f64,
+}
+
+impl SideStats {
+    fn new(f: &Function, producer: Producer, scale: f64, total: f64) -> SideStats {
+        let (ncalls, pcalls) = calls(f, producer);
+        let (tottime, cumtime) = (f.tt * scale, f.ct * scale);
+        let per = |t: f64, n: Option<i64>| n.filter(|n| *n > 0).map(|n| t / n as f64);
+        SideStats {
+            ncalls,
+            pcalls,
+            tottime,
+            cumtime,
+            tottime_per_call: per(tottime, ncalls),
+            cumtime_per_call: per(cumtime, pcalls),
+            share_pct: if total > 0.0 {
+                f.tt / total * 100.0
+            } else {
+                0.0
+            },
+        }
+    }
+
+    pub fn metric(&self, m: Metric) -> f64 {
+        match m {
+            Metric::Tottime => self.tottime,
+            Metric::Cumtime => self.cumtime,
+        }
+    }
+}
+
+/// `(ncalls, pcalls)` as the profiler meant them.
+pub fn calls(f: &Function, producer: Producer) -> (Option<i64>, Option<i64>) {
+    match producer {
+        Producer::Pyinstrument if f.nc < 0 => (None, None),
+        // yappi writes (ncall, nactualcall, ...) where pstats expects (cc, nc, ...).
+        Producer::Yappi => (Some(f.cc.max(f.nc)), Some(f.cc.min(f.nc))),
+        _ => (Some(f.nc), Some(f.cc)),
+    }
+}
+
+/// Candidate minus baseline (a missing side counts as zero).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    pub ncalls: Option<i64>,
+    pub tottime: f64,
+    pub cumtime: f64,
+    /// Relative change of the chosen metric, percent; `null` when the baseline is zero.
+    pub pct: Option<f64>,
+    /// Change of share of total time, percentage points.
+    pub share_pp: f64,
+}
+
+/// Candidate / baseline; `null` where undefined (no baseline, or zero).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ratio {
+    pub tottime: Option<f64>,
+    pub cumtime: Option<f64>,
+}
+
+/// A function's identity in the JSON contract.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FunctionRef {
+    pub file: String,
+    pub line: i64,
+    pub name: String,
+}
+
+impl From<&FunctionKey> for FunctionRef {
+    fn from(k: &FunctionKey) -> Self {
+        FunctionRef {
+            file: k.file.to_string(),
+            line: k.line,
+            name: k.name.to_string(),
+        }
+    }
+}
+
+/// One function across the two profiles.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The candidate's key (the baseline's for removed functions).
+    pub function: FunctionRef,
+    /// pstats' name for it.
+    pub display: String,
+    pub status: Status,
+    /// How the sides were paired; `null` for new and removed rows.
+    #[serde(rename = "match")]
+    pub match_kind: Option<MatchKind>,
+    /// The baseline's key when it differs from `function` (moved, path, address).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline_function: Option<FunctionRef>,
+    pub baseline: Option<SideStats>,
+    pub candidate: Option<SideStats>,
+    pub delta: Delta,
+    pub ratio: Ratio,
+    /// Positions in the two profiles (for edge lookups); not part of the JSON contract.
+    #[serde(skip)]
+    pub positions: (Option<usize>, Option<usize>),
+}
+
+impl Row {
+    /// The chosen metric's change in seconds.
+    pub fn delta_of(&self, m: Metric) -> f64 {
+        match m {
+            Metric::Tottime => self.delta.tottime,
+            Metric::Cumtime => self.delta.cumtime,
+        }
+    }
+}
+
+/// Totals for one side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SideTotals {
+    pub total_time: f64,
+    pub total_calls: i64,
+    pub primitive_calls: i64,
+    pub functions: usize,
+    pub producer: Producer,
+}
+
+impl SideTotals {
+    pub fn of(p: &Profile) -> SideTotals {
+        let producer = p.producer();
+        let (mut calls_n, mut prim) = (0, 0);
+        for f in p.functions() {
+            let (n, c) = calls(f, producer);
+            calls_n += n.unwrap_or(0);
+            prim += c.unwrap_or(0);
+        }
+        SideTotals {
+            total_time: p.total_time(),
+            total_calls: calls_n,
+            primitive_calls: prim,
+            functions: p.len(),
+            producer,
+        }
+    }
+}
+
+/// How many rows have each status.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub slower: usize,
+    pub faster: usize,
+    pub unchanged: usize,
+    pub new: usize,
+    pub removed: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, s: Status) {
+        *match s {
+            Status::Slower => &mut self.slower,
+            Status::Faster => &mut self.faster,
+            Status::Unchanged => &mut self.unchanged,
+            Status::New => &mut self.new,
+            Status::Removed => &mut self.removed,
+        } += 1;
+    }
+}
+
+/// A short pointer to a row, for the summary's top lists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopEntry {
+    pub display: String,
+    pub status: Status,
+    /// Change of the chosen metric, seconds.
+    pub delta: f64,
+    pub pct: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub metric: Metric,
+    pub normalized: bool,
+    /// Factor applied to the candidate's times (1 unless normalised).
+    pub scale: f64,
+    pub min_ms: f64,
+    pub min_pct: f64,
+    pub baseline: SideTotals,
+    pub candidate: SideTotals,
+    /// Candidate minus baseline total time, seconds (unscaled).
+    pub delta_time: f64,
+    pub delta_pct: Option<f64>,
+    pub counts: Counts,
+    /// Largest regressions first.
+    pub top_regressions: Vec<TopEntry>,
+    /// Largest improvements first.
+    pub top_improvements: Vec<TopEntry>,
+}
+
+/// A two-way diff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub summary: Summary,
+    pub rows: Vec<Row>,
+    /// The current row order (field, reversed); not part of the JSON contract.
+    #[serde(skip, default = "default_order")]
+    pub order: (SortField, bool),
+}
+
+fn default_order() -> (SortField, bool) {
+    (SortField::Delta, false)
+}
+
+/// How many rows the summary's top lists hold.
+pub const TOP: usize = 10;
+
+/// Compares `candidate` against `baseline`. Rows come sorted by the change of the chosen
+/// metric, largest regression first.
+pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Comparison {
+    let matching = match_profiles(baseline, candidate);
+    let (bp, cp) = (baseline.producer(), candidate.producer());
+    let (bt, ct) = (SideTotals::of(baseline), SideTotals::of(candidate));
+    let scale = if options.normalize && ct.total_time > 0.0 {
+        bt.total_time / ct.total_time
+    } else {
+        1.0
+    };
+    let mut rows = Vec::with_capacity(matching.pairs.len());
+    for &(b, c, kind) in &matching.pairs {
+        let bf = b.map(|i| &baseline.functions()[i]);
+        let cf = c.map(|i| &candidate.functions()[i]);
+        let bs = bf.map(|f| SideStats::new(f, bp, 1.0, bt.total_time));
+        let cs = cf.map(|f| SideStats::new(f, cp, scale, ct.total_time));
+        let key = &cf.or(bf).expect("a pair has a side").key;
+        let zero = |s: &Option<SideStats>, m: Metric| s.as_ref().map_or(0.0, |s| s.metric(m));
+        let status = match (&bs, &cs) {
+            (None, _) => Status::New,
+            (_, None) => Status::Removed,
+            _ => options.status(zero(&bs, options.metric), zero(&cs, options.metric)),
+        };
+        let calls_delta = match (bs.as_ref().map(|s| s.ncalls), cs.as_ref().map(|s| s.ncalls)) {
+            (Some(None), _) | (_, Some(None)) => None,
+            (b, c) => Some(c.flatten().unwrap_or(0) - b.flatten().unwrap_or(0)),
+        };
+        let delta = Delta {
+            ncalls: calls_delta,
+            tottime: zero(&cs, Metric::Tottime) - zero(&bs, Metric::Tottime),
+            cumtime: zero(&cs, Metric::Cumtime) - zero(&bs, Metric::Cumtime),
+            pct: match (&bs, &cs) {
+                (Some(_), Some(_)) => {
+                    relative_pct(zero(&bs, options.metric), zero(&cs, options.metric))
+                }
+                _ => None,
+            },
+            share_pp: cs.as_ref().map_or(0.0, |s| s.share_pct)
+                - bs.as_ref().map_or(0.0, |s| s.share_pct),
+        };
+        let ratio = match (&bs, &cs) {
+            (Some(b), Some(c)) => Ratio {
+                tottime: ratio(b.tottime, c.tottime),
+                cumtime: ratio(b.cumtime, c.cumtime),
+            },
+            _ => Ratio {
+                tottime: None,
+                cumtime: None,
+            },
+        };
+        let baseline_function = match (bf, cf) {
+            (Some(b), Some(c)) if b.key != c.key => Some(FunctionRef::from(&b.key)),
+            _ => None,
+        };
+        rows.push(Row {
+            function: FunctionRef::from(key),
+            display: key.display(),
+            status,
+            match_kind: kind,
+            baseline_function,
+            baseline: bs,
+            candidate: cs,
+            delta,
+            ratio,
+            positions: (b, c),
+        });
+    }
+    let metric = options.metric;
+    rows.sort_by(|a, b| b.delta_of(metric).total_cmp(&a.delta_of(metric)));
+    let mut counts = Counts::default();
+    rows.iter().for_each(|r| counts.add(r.status));
+    let top = |r: &Row| TopEntry {
+        display: r.display.clone(),
+        status: r.status,
+        delta: r.delta_of(metric),
+        pct: r.delta.pct,
+    };
+    let top_regressions = rows
+        .iter()
+        .filter(|r| matches!(r.status, Status::Slower | Status::New))
+        .take(TOP)
+        .map(top)
+        .collect();
+    let top_improvements = rows
+        .iter()
+        .rev()
+        .filter(|r| matches!(r.status, Status::Faster | Status::Removed))
+        .take(TOP)
+        .map(top)
+        .collect();
+    Comparison {
+        summary: Summary {
+            metric,
+            normalized: options.normalize,
+            scale,
+            min_ms: options.min_ms,
+            min_pct: options.min_pct,
+            delta_time: ct.total_time - bt.total_time,
+            delta_pct: relative_pct(bt.total_time, ct.total_time),
+            baseline: bt,
+            candidate: ct,
+            counts,
+            top_regressions,
+            top_improvements,
+        },
+        rows,
+        order: default_order(),
+    }
+}
+
+/// Columns a comparison's rows can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortField {
+    /// Change of the chosen metric (signed: regressions first).
+    Delta,
+    /// Relative change (signed).
+    Pct,
+    Ratio,
+    Baseline,
+    Candidate,
+    Calls,
+    Name,
+}
+
+impl SortField {
+    pub const NAMES: &'static [&'static str] = &[
+        "delta",
+        "pct",
+        "ratio",
+        "baseline",
+        "candidate",
+        "calls",
+        "name",
+    ];
+
+    pub fn parse(s: &str) -> Option<SortField> {
+        Some(match s {
+            "delta" => SortField::Delta,
+            "pct" => SortField::Pct,
+            "ratio" => SortField::Ratio,
+            "baseline" => SortField::Baseline,
+            "candidate" => SortField::Candidate,
+            "calls" => SortField::Calls,
+            "name" => SortField::Name,
+            _ => return None,
+        })
+    }
+}
+
+impl Comparison {
+    /// Sorts rows by `field` (descending for numbers, ascending for names; `reverse` flips).
+    /// Missing values sort last. Stable: ties keep the previous order.
+    pub fn sort(&mut self, field: SortField, reverse: bool) {
+        self.order = (field, reverse);
+        let m = self.summary.metric;
+        let key = |r: &Row| -> Option<f64> {
+            match field {
+                SortField::Delta => Some(r.delta_of(m)),
+                SortField::Pct => r.delta.pct,
+                SortField::Ratio => match m {
+                    Metric::Tottime => r.ratio.tottime,
+                    Metric::Cumtime => r.ratio.cumtime,
+                },
+                SortField::Baseline => r.baseline.as_ref().map(|s| s.metric(m)),
+                SortField::Candidate => r.candidate.as_ref().map(|s| s.metric(m)),
+                SortField::Calls => r.delta.ncalls.map(|n| n as f64),
+                SortField::Name => None,
+            }
+        };
+        if field == SortField::Name {
+            self.rows.sort_by(|a, b| a.display.cmp(&b.display));
+            if reverse {
+                self.rows.reverse();
+            }
+            return;
+        }
+        self.rows.sort_by(|a, b| match (key(a), key(b)) {
+            (Some(x), Some(y)) => {
+                let o = y.total_cmp(&x);
+                if reverse { o.reverse() } else { o }
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+    }
+
+    /// Whether total time, or any function beyond the thresholds, regressed by more than
+    /// `pct` percent (the CLI's `--fail-on-regression`). New functions count when they
+    /// pass the millisecond threshold (they regressed from nothing).
+    pub fn regressed_beyond(&self, pct: f64) -> bool {
+        if self.summary.delta_pct.is_some_and(|d| d > pct) {
+            return true;
+        }
+        self.rows.iter().any(|r| match r.status {
+            Status::Slower => r.delta.pct.is_none_or(|p| p > pct),
+            Status::New => r.delta_of(self.summary.metric) >= self.summary.min_ms / 1000.0,
+            _ => false,
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! Several profiles at once: N baseline runs against M candidate runs (medians and spread,
+//! so noise is visible), and a matrix of K profiles in order (a trend per function).
+//!
+//! Functions are aligned across all profiles by matching each one against the first
+//! (see [`super::matching`]); a function a run lacks counts as zero time in that run.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Counts, FunctionRef, Metric, Options, Status, match_profiles, relative_pct};
+use crate::engine::profile::{FunctionKey, Profile};
+
+/// Functions aligned across profiles: `cells[f][p]` is function `f`'s position in profile
+/// `p`, if present.
+struct Alignment {
+    keys: Vec<FunctionKey>,
+    cells: Vec<Vec<Option<usize>>>,
+}
+
+fn align(profiles: &[&Profile]) -> Alignment {
+    let Some(first) = profiles.first() else {
+        return Alignment {
+            keys: Vec::new(),
+            cells: Vec::new(),
+        };
+    };
+    let n = profiles.len();
+    let mut keys: Vec<FunctionKey> = first.functions().iter().map(|f| f.key.clone()).collect();
+    let mut cells: Vec<Vec<Option<usize>>> = (0..keys.len())
+        .map(|i| {
+            let mut row = vec![None; n];
+            row[0] = Some(i);
+            row
+        })
+        .collect();
+    // Functions the first profile lacks, by exact key, so later profiles share them.
+    let mut extra: HashMap<FunctionKey, usize> = HashMap::new();
+    for (p, profile) in profiles.iter().enumerate().skip(1) {
+        for (b, c, _) in match_profiles(first, profile).pairs {
+            let Some(c) = c else { continue };
+            let row = match b {
+                Some(b) => b,
+                None => {
+                    let key = &profile.functions()[c].key;
+                    *extra.entry(key.clone()).or_insert_with(|| {
+                        keys.push(key.clone());
+                        cells.push(vec![None; n]);
+                        keys.len() - 1
+                    })
+                }
+            };
+            cells[row][p] = Some(c);
+        }
+    }
+    Alignment { keys, cells }
+}
+
+fn metric_of(p: &Profile, pos: Option<usize>, m: Metric) -> f64 {
+    pos.map_or(0.0, |i| {
+        let f = &p.functions()[i];
+        match m {
+            Metric::Tottime => f.tt,
+            Metric::Cumtime => f.ct,
+        }
+    })
+}
+
+/// The median of non-empty `v` (mean of the middle two for even lengths).
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+/// One side of a runs row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// The value in each run, in the order given (0 where the run lacks the function).
+    pub runs: Vec<f64>,
+}
+
+impl Spread {
+    fn of(runs: Vec<f64>) -> Spread {
+        let min = runs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Spread {
+            median: median(&runs),
+            min,
+            max,
+            runs,
+        }
+    }
+
+    pub fn width(&self) -> f64 {
+        self.max - self.min
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunsRow {
+    pub function: FunctionRef,
+    pub display: String,
+    pub status: Status,
+    pub baseline: Spread,
+    pub candidate: Spread,
+    /// Difference of medians, seconds.
+    pub delta: f64,
+    pub pct: Option<f64>,
+    /// The medians differ by less than either side's spread (min to max).
+    pub within_noise: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunsSummary {
+    pub metric: Metric,
+    pub min_ms: f64,
+    pub min_pct: f64,
+    pub baseline_runs: usize,
+    pub candidate_runs: usize,
+    /// Total time of each profile, per side.
+    pub baseline_totals: Spread,
+    pub candidate_totals: Spread,
+    pub delta_time: f64,
+    pub delta_pct: Option<f64>,
+    pub counts: Counts,
+    pub within_noise: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunsComparison {
+    pub summary: RunsSummary,
+    pub rows: Vec<RunsRow>,
+}
+
+/// N baseline runs against M candidate runs. Rows come sorted by the change of medians,
+/// largest regression first.
+pub fn compare_runs(
+    baselines: &[Profile],
+    candidates: &[Profile],
+    options: &Options,
+) -> RunsComparison {
+    let all: Vec<&Profile> = baselines.iter().chain(candidates).collect();
+    let a = align(&all);
+    let nb = baselines.len();
+    let m = options.metric;
+    let mut rows = Vec::with_capacity(a.keys.len());
+    let mut counts = Counts::default();
+    let mut noisy = 0;
+    for (key, cells) in a.keys.iter().zip(&a.cells) {
+        let values = |range: std::ops::Range<usize>| -> Vec<f64> {
+            range.map(|p| metric_of(all[p], cells[p], m)).collect()
+        };
+        let in_base = cells[..nb].iter().any(Option::is_some);
+        let in_cand = cells[nb..].iter().any(Option::is_some);
+        let (b, c) = (Spread::of(values(0..nb)), Spread::of(values(nb..all.len())));
+        let delta = c.median - b.median;
+        let status = match (in_base, in_cand) {
+            (false, _) => Status::New,
+            (_, false) => Status::Removed,
+            _ => options.status(b.median, c.median),
+        };
+        let within_noise = delta.abs() < b.width().max(c.width());
+        counts.add(status);
+        noisy += usize::from(within_noise && matches!(status, Status::Slower | Status::Faster));
+        rows.push(RunsRow {
+            function: FunctionRef::from(key),
+            display: key.display(),
+            status,
+            pct: relative_pct(b.median, c.median),
+            baseline: b,
+            candidate: c,
+            delta,
+            within_noise,
+        });
+    }
+    rows.sort_by(|x, y| y.delta.total_cmp(&x.delta));
+    let totals = |ps: &[Profile]| Spread::of(ps.iter().map(Profile::total_time).collect());
+    let (bt, ct) = (totals(baselines), totals(candidates));
+    RunsComparison {
+        summary: RunsSummary {
+            metric: m,
+            min_ms: options.min_ms,
+            min_pct: options.min_pct,
+            baseline_runs: baselines.len(),
+            candidate_runs: candidates.len(),
+            delta_time: ct.median - bt.median,
+            delta_pct: relative_pct(bt.median, ct.median),
+            baseline_totals: bt,
+            candidate_totals: ct,
+            counts,
+            within_noise: noisy,
+        },
+        rows,
+    }
+}
+
+impl RunsComparison {
+    /// As [`super::Comparison::regressed_beyond`], on medians; changes within noise do not
+    /// count.
+    pub fn regressed_beyond(&self, pct: f64) -> bool {
+        if self.summary.delta_pct.is_some_and(|d| d > pct) {
+            return true;
+        }
+        self.rows.iter().any(|r| match r.status {
+            Status::Slower => !r.within_noise && r.pct.is_none_or(|p| p > pct),
+            Status::New => r.delta >= self.summary.min_ms / 1000.0,
+            _ => false,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub function: FunctionRef,
+    pub display: String,
+    /// The metric in each profile, in order; `null` where the profile lacks the function.
+    pub values: Vec<Option<f64>>,
+    /// Last minus first (a missing end counts as zero), seconds.
+    pub delta: f64,
+    pub pct: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Matrix {
+    pub metric: Metric,
+    /// Names of the profiles, in order.
+    pub profiles: Vec<String>,
+    pub totals: Vec<f64>,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// K profiles in order: each function's value in each, and first-to-last change. Rows
+/// come sorted by that change, largest regression first.
+pub fn matrix(profiles: &[(String, Profile)], metric: Metric) -> Matrix {
+    let refs: Vec<&Profile> = profiles.iter().map(|(_, p)| p).collect();
+    let a = align(&refs);
+    let mut rows: Vec<MatrixRow> = a
+        .keys
+        .iter()
+        .zip(&a.cells)
+        .map(|(key, cells)| {
+            let values: Vec<Option<f64>> = cells
+                .iter()
+                .enumerate()
+                .map(|(p, c)| c.map(|_| metric_of(refs[p], *c, metric)))
+                .collect();
+            let first = values.first().copied().flatten().unwrap_or(0.0);
+            let last = values.last().copied().flatten().unwrap_or(0.0);
+            MatrixRow {
+                function: FunctionRef::from(key),
+                display: key.display(),
+                delta: last - first,
+                pct: relative_pct(first, last),
+                values,
+            }
+        })
+        .collect();
+    rows.sort_by(|x, y| y.delta.total_cmp(&x.delta));
+    Matrix {
+        metric,
+        profiles: profiles.iter().map(|(n, _)| n.clone()).collect(),
+        totals: refs.iter().map(|p| p.total_time()).collect(),
+        rows,
+    }
+}
