@@ -59,3 +59,25 @@ fn gprof_text_is_rejected_clearly() {
         "{err}"
     );
 }
+
+/// Found by cargo fuzz: nested code objects made layout detection backtrack exponentially
+/// (562 bytes took 28 s). Re-reading is now bounded, so this is a prompt error.
+#[test]
+fn nested_code_objects_cannot_make_parsing_exponential() {
+    let data = std::fs::read("tests/fixtures/hostile/nested_code_objects.bin").unwrap();
+    let err = Profile::parse(&data).unwrap_err().to_string();
+    assert!(err.starts_with("not a Python profile dump: "), "{err}");
+}
+
+#[test]
+fn code_object_dumps_of_every_version_still_parse() {
+    for v in ["2.7", "3.6", "3.8", "3.10", "3.11", "3.13"] {
+        let p = load(&format!("profile_{v}.prof"));
+        assert!(
+            p.functions()
+                .iter()
+                .any(|f| f.key.name.starts_with("<code object <module> at 0x7f")),
+            "{v}"
+        );
+    }
+}

@@ -99,6 +99,8 @@ pub enum MarshalError {
     Bad { at: usize, what: &'static str },
     #[error("nesting deeper than {MAX_DEPTH} levels at byte {0}")]
     TooDeep(usize),
+    #[error("code objects at byte {0} do not match any Python version")]
+    Ambiguous(usize),
 }
 
 /// Reads one marshal object from the start of `data`. Trailing bytes are ignored, as
@@ -128,6 +130,12 @@ pub struct Reader<'a> {
     /// Python 2's interned-string table (`t` appends, `R` indexes).
     interned: Vec<Arc<str>>,
     depth: usize,
+    /// Bytes read so far, re-reads included, and the most that may be: code-object layout
+    /// detection backtracks, and nested code objects would otherwise make that exponential.
+    work: usize,
+    work_limit: usize,
+    /// The code-object layout that last parsed; tried first (a dump has one Python's).
+    layout: Option<usize>,
 }
 
 /// Decodes text leniently: marshal's `u` may hold lone surrogates (CPython writes them with
@@ -147,6 +155,9 @@ impl<'a> Reader<'a> {
             refs: Vec::new(),
             interned: Vec::new(),
             depth: 0,
+            work: 0,
+            work_limit: data.len().saturating_mul(8).saturating_add(1 << 20),
+            layout: None,
         }
     }
 
@@ -357,7 +368,7 @@ impl<'a> Reader<'a> {
             }
             b')' => {
                 let n = self.byte()? as usize;
-                Value::Tuple(self.items(n)?.into())
+                self.small_tuple(n)?
             }
             b'[' => {
                 let n = self.len(1)?;
@@ -391,6 +402,26 @@ impl<'a> Reader<'a> {
         };
         self.fill(slot, &v);
         Ok(Some(v))
+    }
+
+    /// Tuples of up to five items (every key and stats tuple in a dump) are built in one
+    /// allocation rather than a `Vec` copied into an `Arc`.
+    fn small_tuple(&mut self, n: usize) -> Result<Value, MarshalError> {
+        Ok(Value::Tuple(match n {
+            0 => Arc::new([]),
+            1 => Arc::new([self.value()?]),
+            2 => Arc::new([self.value()?, self.value()?]),
+            3 => Arc::new([self.value()?, self.value()?, self.value()?]),
+            4 => Arc::new([self.value()?, self.value()?, self.value()?, self.value()?]),
+            5 => Arc::new([
+                self.value()?,
+                self.value()?,
+                self.value()?,
+                self.value()?,
+                self.value()?,
+            ]),
+            _ => self.items(n)?.into(),
+        }))
     }
 
     fn items(&mut self, n: usize) -> Result<Vec<Value>, MarshalError> {
@@ -455,13 +486,29 @@ impl<'a> Reader<'a> {
             })
     }
 
-    /// Reads a code object, trying each CPython layout in turn (see the module docs).
+    /// Reads a code object, trying each CPython layout in turn (see the module docs), the
+    /// one that worked last time first.
     fn code(&mut self, at: usize) -> Result<Code, MarshalError> {
         let (pos, refs, interned) = (self.pos, self.refs.len(), self.interned.len());
         let mut first_error = None;
-        for layout in LAYOUTS {
-            match self.code_layout(layout, at) {
-                Ok(code) => return Ok(code),
+        let order = self
+            .layout
+            .into_iter()
+            .chain((0..LAYOUTS.len()).filter(|&i| Some(i) != self.layout));
+        for i in order.collect::<Vec<_>>() {
+            let start = self.pos;
+            let result = self.code_layout(&LAYOUTS[i], at);
+            // Re-reading is bounded: past the budget, give up rather than backtrack more.
+            self.work += self.pos.saturating_sub(start);
+            if self.work > self.work_limit {
+                return Err(MarshalError::Ambiguous(at));
+            }
+            match result {
+                Ok(code) => {
+                    self.layout = Some(i);
+                    return Ok(code);
+                }
+                Err(MarshalError::Ambiguous(a)) => return Err(MarshalError::Ambiguous(a)),
                 Err(e) => {
                     first_error.get_or_insert(e);
                     self.pos = pos;

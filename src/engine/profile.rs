@@ -35,15 +35,47 @@ impl FunctionKey {
     /// pstats' `func_std_string`: `file:line(name)`, or `{built-in ...}` for C functions
     /// keyed `('~', 0, '<built-in ...>')`.
     pub fn display(&self) -> String {
-        if &*self.file == "~" && self.line == 0 {
-            let name = &*self.name;
-            if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') {
-                format!("{{{}}}", &name[1..name.len() - 1])
-            } else {
-                name.to_string()
+        let mut s = String::with_capacity(self.file.len() + self.name.len() + 24);
+        self.write_display(&mut s);
+        s
+    }
+
+    fn builtin_name(&self) -> Option<&str> {
+        (&*self.file == "~" && self.line == 0).then_some(&*self.name)
+    }
+
+    /// Appends [`FunctionKey::display`] to `out` (reports write thousands of these).
+    pub fn write_display(&self, out: &mut String) {
+        match self.builtin_name() {
+            Some(name) if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') => {
+                out.push('{');
+                out.push_str(&name[1..name.len() - 1]);
+                out.push('}');
             }
-        } else {
-            format!("{}:{}({})", self.file, self.line, self.name)
+            Some(name) => out.push_str(name),
+            None => {
+                out.push_str(&self.file);
+                out.push(':');
+                push_int(out, self.line);
+                out.push('(');
+                out.push_str(&self.name);
+                out.push(')');
+            }
+        }
+    }
+
+    /// `len(func_std_string(key))` in characters, without building the string.
+    pub fn display_len(&self) -> usize {
+        match self.builtin_name() {
+            Some(name) => name.chars().count(),
+            None => {
+                let digits = self.line.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
+                self.file.chars().count()
+                    + self.name.chars().count()
+                    + digits
+                    + usize::from(self.line < 0)
+                    + 3
+            }
         }
     }
 
@@ -60,6 +92,24 @@ impl FunctionKey {
             name: self.name.clone(),
         }
     }
+}
+
+fn push_int(s: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        s.push('-');
+    }
+    s.push_str(std::str::from_utf8(&buf[at..]).expect("ASCII digits"));
 }
 
 impl fmt::Display for FunctionKey {
@@ -641,6 +691,21 @@ mod tests {
             "{built-in method builtins.len}"
         );
         assert_eq!(FunctionKey::new("~", 0, "len").display(), "len");
+        assert_eq!(FunctionKey::new("a.py", -12, "f").display(), "a.py:-12(f)");
+        assert_eq!(
+            FunctionKey::new("a.py", i64::MIN, "f").display(),
+            format!("a.py:{}(f)", i64::MIN)
+        );
+        for k in [
+            FunctionKey::new("~", 0, "<built-in method builtins.len>"),
+            FunctionKey::new("~", 0, "<"),
+            FunctionKey::new("größe.py", 0, "Ω"),
+            FunctionKey::new("a.py", -7, "f"),
+            FunctionKey::new("a.py", 1000, "f"),
+            FunctionKey::new("a.py", 999, "f"),
+        ] {
+            assert_eq!(k.display_len(), k.display().chars().count(), "{k:?}");
+        }
         assert_eq!(
             FunctionKey::new("/x/y/a.py", 3, "f").strip_path().display(),
             "a.py:3(f)"

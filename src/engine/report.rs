@@ -148,7 +148,9 @@ pub struct Source {
 pub struct Report {
     files: Vec<String>,
     profile: Profile,
-    names: Vec<String>,
+    /// Length of each function's pstats name, in characters (what `ljust` counts). The
+    /// names themselves are written straight into the output when printed.
+    name_len: Vec<usize>,
     total_calls: i64,
     prim_calls: i64,
     total_tt: f64,
@@ -190,7 +192,7 @@ impl Report {
             report.total_tt += item.total_tt;
             report.profile.merge(&item.profile);
         }
-        report.refresh_names();
+        report.refresh_name_lengths();
         report
     }
 
@@ -203,25 +205,28 @@ impl Report {
             prim_calls: p.primitive_calls(),
             total_tt: p.total_time(),
             profile: p,
-            names: Vec::new(),
+            name_len: Vec::new(),
             max_name_len: 0,
             order: None,
         }
     }
 
-    fn refresh_names(&mut self) {
-        self.names = self
+    fn refresh_name_lengths(&mut self) {
+        self.name_len = self
             .profile
             .functions()
             .iter()
-            .map(|f| f.key.display())
+            .map(|f| f.key.display_len())
             .collect();
-        self.max_name_len = self
-            .names
+        self.max_name_len = self.name_len.iter().copied().max().unwrap_or(0);
+    }
+
+    fn display_names(&self) -> Vec<String> {
+        self.profile
+            .functions()
             .iter()
-            .map(|n| n.chars().count())
-            .max()
-            .unwrap_or(0);
+            .map(|f| f.key.display())
+            .collect()
     }
 
     pub fn profile(&self) -> &Profile {
@@ -232,7 +237,7 @@ impl Report {
     pub fn strip_dirs(&mut self) {
         self.profile = self.profile.strip_dirs();
         self.order = None;
-        self.refresh_names();
+        self.refresh_name_lengths();
     }
 
     /// `sort_stats(*keys)`; no keys forgets the order.
@@ -247,32 +252,68 @@ impl Report {
             .map(|k| k.description)
             .collect::<Vec<_>>()
             .join(", ");
-        let funcs = self.profile.functions();
-        let mut order: Vec<usize> = (0..funcs.len()).collect();
-        // Python's comparisons treat -0.0 as 0.0; `total_cmp` then gives a total order
-        // (sort_by must not be handed an inconsistent comparator).
-        let num = |x: f64| x + 0.0;
-        order.sort_by(|&a, &b| {
-            let (fa, fb) = (&funcs[a], &funcs[b]);
-            for &(field, dir) in &fields {
-                let ord = match field {
-                    Field::Pcalls => fa.cc.cmp(&fb.cc),
-                    Field::Calls => fa.nc.cmp(&fb.nc),
-                    Field::Time => num(fa.tt).total_cmp(&num(fb.tt)),
-                    Field::Cumulative => num(fa.ct).total_cmp(&num(fb.ct)),
-                    Field::File => fa.key.file.cmp(&fb.key.file),
-                    Field::Line => fa.key.line.cmp(&fb.key.line),
-                    Field::Name => fa.key.name.cmp(&fb.key.name),
-                    Field::StdName => self.names[a].cmp(&self.names[b]),
-                };
-                let ord = if dir < 0 { ord.reverse() } else { ord };
-                if ord.is_ne() {
-                    return ord;
-                }
-            }
-            std::cmp::Ordering::Equal
-        });
+        // One column of order-preserving u64 keys per field (direction folded in), so the
+        // comparisons below are plain integer compares.
+        let columns: Vec<Vec<u64>> = fields
+            .iter()
+            .map(|&(field, dir)| self.sort_column(field, dir))
+            .collect();
+        let mut order: Vec<usize> = (0..self.name_len.len()).collect();
+        match &columns[..] {
+            [only] => order.sort_by_key(|&i| only[i]),
+            _ => order.sort_by(|&a, &b| {
+                columns
+                    .iter()
+                    .map(|c| c[a].cmp(&c[b]))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            }),
+        }
         self.order = Some((order, description));
+    }
+
+    /// Sort keys for one field: comparing them as integers orders functions as pstats'
+    /// comparisons would (ascending for `dir` 1, descending for -1).
+    fn sort_column(&self, field: Field, dir: i8) -> Vec<u64> {
+        let funcs = self.profile.functions();
+        // f64 -> u64 preserving order; Python treats -0.0 as 0.0 (hence `+ 0.0`).
+        let float = |x: f64| {
+            let bits = (x + 0.0).to_bits();
+            if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits | 1 << 63
+            }
+        };
+        let int = |x: i64| (x as u64) ^ (1 << 63);
+        // Strings: their rank among the distinct values.
+        fn rank(texts: Vec<&str>) -> Vec<u64> {
+            let mut distinct = texts.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            texts
+                .iter()
+                .map(|t| distinct.binary_search(t).unwrap_or(0) as u64)
+                .collect()
+        }
+        let column: Vec<u64> = match field {
+            Field::Pcalls => funcs.iter().map(|f| int(f.cc)).collect(),
+            Field::Calls => funcs.iter().map(|f| int(f.nc)).collect(),
+            Field::Time => funcs.iter().map(|f| float(f.tt)).collect(),
+            Field::Cumulative => funcs.iter().map(|f| float(f.ct)).collect(),
+            Field::Line => funcs.iter().map(|f| int(f.key.line)).collect(),
+            Field::File => rank(funcs.iter().map(|f| &*f.key.file).collect()),
+            Field::Name => rank(funcs.iter().map(|f| &*f.key.name).collect()),
+            Field::StdName => {
+                let names = self.display_names();
+                rank(names.iter().map(String::as_str).collect())
+            }
+        };
+        if dir < 0 {
+            column.into_iter().map(|k| !k).collect()
+        } else {
+            column
+        }
     }
 
     /// `reverse_order()`.
@@ -296,15 +337,19 @@ impl Report {
                 (order.clone(), format!("   Ordered by: {description}\n"))
             }
             _ => (
-                (0..self.names.len()).collect(),
+                (0..self.name_len.len()).collect(),
                 "   Random listing order was used\n".to_string(),
             ),
         };
+        let mut names: Option<Vec<String>> = None;
         for sel in restrictions {
             let before = list.len();
             match sel {
                 Restriction::Regex(pattern) => match Regex::new(pattern) {
-                    Ok(rex) => list.retain(|&i| rex.is_match(&self.names[i])),
+                    Ok(rex) => {
+                        let names = names.get_or_insert_with(|| self.display_names());
+                        list.retain(|&i| rex.is_match(&names[i]));
+                    }
                     Err(_) => {
                         let _ = writeln!(
                             msg,
@@ -337,11 +382,8 @@ impl Report {
         }
         out.push_str(&msg);
         out.push('\n');
-        let width = if list.len() < self.names.len() {
-            list.iter()
-                .map(|&i| self.names[i].chars().count())
-                .max()
-                .unwrap_or(0)
+        let width = if list.len() < self.name_len.len() {
+            list.iter().map(|&i| self.name_len[i]).max().unwrap_or(0)
         } else {
             self.max_name_len
         };
@@ -407,7 +449,7 @@ impl Report {
             push_f8(out, f.ct / f.cc as f64);
             out.push(' ');
         }
-        out.push_str(&self.names[i]);
+        self.profile.functions()[i].key.write_display(out);
         out.push('\n');
     }
 
@@ -471,7 +513,10 @@ impl Report {
         mut calls: Vec<(&FunctionKey, &CallerStats)>,
         arrow: &str,
     ) {
-        let _ = write!(out, "{:<width$}{arrow}", self.names[source]);
+        self.profile.functions()[source].key.write_display(out);
+        let pad = width.saturating_sub(self.name_len[source]);
+        out.extend(std::iter::repeat_n(' ', pad));
+        out.push_str(arrow);
         if calls.is_empty() {
             // Python 3 prints `end=' '` before the newline; Python 2's soft space does not.
             out.push_str(if self.python2 { "\n" } else { " \n" });
