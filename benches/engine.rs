@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use profdiff::engine::{Profile, Report, SortKey, Source};
+use profdiff::engine::compare::{Options, compare};
+use profdiff::engine::{CallerStats, Function, FunctionKey, Profile, Report, SortKey, Source};
 
 /// Counts live and peak heap bytes.
 struct Counting;
@@ -97,5 +98,86 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Two generated 50,000-function profiles: the candidate has changed times, 5% of
+/// functions moved to other lines, 1% removed and 1% new, and another checkout root.
+fn pair() -> (Profile, Profile) {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let n = 50_000;
+    let key = |root: &str, i: usize, line: i64| {
+        if i % 10 == 0 {
+            FunctionKey::new(
+                "~",
+                0,
+                &format!("<built-in method m{i} at 0x{:x}>", 0x7f00_0000 + i),
+            )
+        } else {
+            FunctionKey::new(
+                &format!("{root}/pkg{:03}/mod_{:04}.py", i % 97, i / 25),
+                line,
+                &format!("function_{i}"),
+            )
+        }
+    };
+    let mut base = Vec::with_capacity(n);
+    let mut cand = Vec::with_capacity(n);
+    for i in 0..n {
+        let line = (i % 4000) as i64 + 1;
+        let tt = (next() % 100_000) as f64 / 1e6;
+        let calls = (next() % 1000) as i64 + 1;
+        let callers: Vec<(FunctionKey, CallerStats)> = (0..(next() % 4))
+            .map(|_| {
+                let j = (next() as usize) % n;
+                (
+                    key("/ci/a", j, (j % 4000) as i64 + 1),
+                    CallerStats::Full {
+                        nc: 1,
+                        cc: 1,
+                        tt: tt / 4.0,
+                        ct: tt / 2.0,
+                    },
+                )
+            })
+            .collect();
+        let f = |k: FunctionKey, tt: f64| Function {
+            key: k,
+            cc: calls,
+            nc: calls,
+            tt,
+            ct: tt * 2.0,
+            callers: callers.clone(),
+        };
+        let r = next() % 100;
+        if r != 0 {
+            base.push(f(key("/ci/a", i, line), tt));
+        }
+        if r != 1 {
+            let moved = if r < 6 { line + 7 } else { line };
+            let factor = 0.5 + (next() % 1000) as f64 / 1000.0;
+            cand.push(f(key("/home/dev/b", i, moved), tt * factor));
+        }
+    }
+    (Profile::from_functions(base), Profile::from_functions(cand))
+}
+
+fn bench_compare(c: &mut Criterion) {
+    let (base, cand) = pair();
+    let mut group = c.benchmark_group(format!(
+        "compare {} vs {} functions",
+        base.len(),
+        cand.len()
+    ));
+    group.sample_size(20);
+    group.bench_function("diff", |b| {
+        b.iter(|| compare(&base, &cand, &Options::default()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_compare);
 criterion_main!(benches);

@@ -116,6 +116,10 @@ pub struct DiffArgs {
     /// calls, name.
     #[arg(long, default_value = "delta")]
     pub sort: String,
+    /// Also show callers and callees, on both sides, of the functions whose name matches
+    /// this regular expression (at most 5).
+    #[arg(long, value_name = "REGEX")]
+    pub function: Option<String>,
     /// Exit with status 1 if total time, or any function past the thresholds, got slower
     /// by more than PCT percent.
     #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
@@ -251,17 +255,43 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
     let [base, cand] = &args.files[..] else {
         return Err("diff takes BASE CAND, or --baseline FILE... --candidate FILE...".into());
     };
-    let mut c = compare::compare(&load(base)?, &load(cand)?, &options);
+    let (base, cand) = (load(base)?, load(cand)?);
+    let mut c = compare::compare(&base, &cand, &options);
     if field != SortField::Delta {
         c.sort(field, false);
     }
     let regressed = args
         .fail_on_regression
         .is_some_and(|p| c.regressed_beyond(p));
-    Ok((
-        export::comparison(&c, args.opts.format(), args.opts.limit),
-        regressed,
-    ))
+    let mut out = export::comparison(&c, args.opts.format(), args.opts.limit);
+    if let Some(pattern) = &args.function {
+        let re = regex::Regex::new(pattern)
+            .map_err(|e| format!("--function: invalid regular expression: {e}"))?;
+        let edges: Vec<_> = c
+            .rows
+            .iter()
+            .filter(|r| re.is_match(&r.display))
+            .take(5)
+            .map(|r| compare::edges::edges(&base, &cand, &c, r))
+            .collect();
+        if edges.is_empty() {
+            return Err(format!("--function: no function matches {pattern:?}"));
+        }
+        out = match args.opts.format() {
+            Format::Json => format!(
+                "{{\"comparison\": {}, \"edges\": {}}}\n",
+                out.trim_end(),
+                serde_json::to_string_pretty(&edges).unwrap_or_default()
+            ),
+            format => {
+                out + &edges
+                    .iter()
+                    .map(|e| export::edges(e, format))
+                    .collect::<String>()
+            }
+        };
+    }
+    Ok((out, regressed))
 }
 
 fn matrix_command(args: &MatrixArgs) -> Result<String, String> {

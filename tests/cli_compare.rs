@@ -179,3 +179,39 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn function_edges_from_the_cli() {
+    let out = run(&[
+        "diff",
+        "before_3.11.prof",
+        "after_3.11.prof",
+        "--function",
+        r"\(main\)",
+    ]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("(main) calls:") && text.contains("(main) called by:"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&run(&[
+        "diff",
+        "before_3.11.prof",
+        "after_3.11.prof",
+        "--function",
+        "regress",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(json["edges"][0]["callers"][0]["baseline"]["ncalls"], 3);
+    let none = run(&[
+        "diff",
+        "before_3.11.prof",
+        "after_3.11.prof",
+        "--function",
+        "no_such_fn",
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+}

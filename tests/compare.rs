@@ -446,3 +446,33 @@ fn exports_follow_the_contract() {
         "{text}"
     );
 }
+
+#[test]
+fn edges_show_callers_and_callees_on_both_sides() {
+    use profdiff::engine::compare::edges::edges;
+    let (b, a) = (cmp("before_3.11.prof"), cmp("after_3.11.prof"));
+    let c = compare(&b, &a, &Options::default());
+    let main = row(&c.rows, "main");
+    let e = edges(&b, &a, &c, main);
+    let callee = |name: &str| {
+        e.callees
+            .iter()
+            .find(|r| r.display.ends_with(&format!("({name})")))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    // main calls regress 3 times on both sides, even though regress moved to another file.
+    let regress = callee("regress");
+    assert_eq!(
+        (
+            regress.baseline.as_ref().unwrap().ncalls,
+            regress.candidate.as_ref().unwrap().ncalls
+        ),
+        (3, 3)
+    );
+    assert!(regress.delta_cumtime > 0.0);
+    assert!(callee("removed_fn").candidate.is_none());
+    assert!(callee("added_fn").baseline.is_none());
+    let work = edges(&b, &a, &c, row(&c.rows, "work"));
+    assert_eq!(work.callers.len(), 1, "only steady() calls work()");
+    assert!(work.callers[0].display.ends_with("(steady)"));
+}

@@ -416,6 +416,62 @@ fn rows_table(rows: &[&super::Row], metric: super::Metric) -> Table {
     }
 }
 
+/// Renders one function's caller and callee edges (text or Markdown; CSV gets the same
+/// table as text, JSON is produced by the caller).
+pub fn edges(e: &super::edges::Edges, format: Format) -> String {
+    let table = |rows: &[super::edges::EdgeRow]| Table {
+        headers: owned(&[
+            "Δ cumtime",
+            "baseline calls",
+            "candidate calls",
+            "baseline cumtime",
+            "candidate cumtime",
+            "function",
+        ]),
+        numeric: vec![true, true, true, true, true, false],
+        rows: rows
+            .iter()
+            .map(|r| {
+                let calls = |s: &Option<super::edges::EdgeStats>| {
+                    s.as_ref().map_or("–".into(), |s| s.ncalls.to_string())
+                };
+                let cum = |s: &Option<super::edges::EdgeStats>| {
+                    s.as_ref()
+                        .and_then(|s| s.cumtime)
+                        .map_or("–".into(), human_secs)
+                };
+                vec![
+                    signed_secs(r.delta_cumtime),
+                    calls(&r.baseline),
+                    calls(&r.candidate),
+                    cum(&r.baseline),
+                    cum(&r.candidate),
+                    r.display.clone(),
+                ]
+            })
+            .collect(),
+    };
+    let mut out = String::new();
+    for (title, rows) in [("called by", &e.callers), ("calls", &e.callees)] {
+        if format == Format::Markdown {
+            let _ = writeln!(out, "\n#### `{}` {title}\n", e.function);
+            out.push_str(&if rows.is_empty() {
+                "(none)\n".into()
+            } else {
+                table(rows).markdown()
+            });
+        } else {
+            let _ = writeln!(out, "\n{} {title}:", e.function);
+            out.push_str(&if rows.is_empty() {
+                "  (none)\n".into()
+            } else {
+                table(rows).text()
+            });
+        }
+    }
+    out
+}
+
 /// Renders a runs comparison.
 pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String {
     let s = &c.summary;
