@@ -15,7 +15,7 @@ pub fn push_f8(out: &mut String, x: f64) {
     use std::fmt::Write;
     let y = x.abs() * 1000.0;
     let frac = y - y.floor();
-    if !(y < 4.0e15) || (frac - 0.5).abs() <= y * 4.0e-16 + 1e-300 {
+    if !y.is_finite() || y >= 4.0e15 || (frac - 0.5).abs() <= y * 4.0e-16 + 1e-300 {
         if x.is_finite() {
             let _ = write!(out, "{x:8.3}");
         } else {
