@@ -110,7 +110,7 @@ fn pair() -> (Profile, Profile) {
     };
     let n = 50_000;
     let key = |root: &str, i: usize, line: i64| {
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             FunctionKey::new(
                 "~",
                 0,
