@@ -230,12 +230,7 @@ impl Profile {
         // A real dump starts with a dict and has binary bytes within its first 64. A text
         // file (a printed report, gprof output, ...) gets a message saying so rather than
         // one about whatever type byte its first letter happens to be.
-        let head = &data[..data.len().min(64)];
-        if data.len() > 1
-            && head
-                .iter()
-                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-        {
+        if data.len() > 1 && looks_like_text(&data[..data.len().min(64)]) {
             return Err(ProfileError::TextFile);
         }
         if data.is_empty() {
@@ -552,6 +547,20 @@ fn time(v: &Value, what: &str) -> Result<f64, String> {
     }
 }
 
+/// UTF-8 text without control characters (besides whitespace). A dump never is: it starts
+/// with a dict type byte followed by binary lengths within its first bytes.
+fn looks_like_text(head: &[u8]) -> bool {
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // The 64-byte window may cut a character in two.
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    !text.is_empty() && text.chars().all(|c| !c.is_control() || c.is_whitespace())
+}
+
 fn is_python2_key(k: &Value) -> bool {
     matches!(k, Value::Tuple(t) if matches!(t.first(), Some(Value::Bytes(_))))
 }
@@ -721,5 +730,7 @@ mod tests {
         );
         let err = Profile::parse(b"Flat profile:\n\nEach sample counts").unwrap_err();
         assert!(err.to_string().contains("text file"), "{err}");
+        let err = Profile::parse("# notes — a README\n\nwith ünïcode".as_bytes()).unwrap_err();
+        assert_eq!(err, ProfileError::TextFile);
     }
 }

@@ -159,13 +159,13 @@ pub fn bytes_repr(b: &[u8]) -> String {
     out
 }
 
-/// `time.ctime(secs)` in UTC: `"Sat Nov 21 21:24:55 2026"` (day padded with a space).
-pub fn ctime_utc(secs: i64) -> String {
+/// A UTC time split into (year, month 1-12, day, hour, minute, second, weekday 0=Mon).
+pub fn utc_parts(secs: i64) -> (i64, i64, i64, i64, i64, i64, usize) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
     // 1970-01-01 was a Thursday.
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let weekday = (days + 3).rem_euclid(7) as usize;
     // Civil-from-days (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -176,10 +176,23 @@ pub fn ctime_utc(secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, h, m, s, weekday)
+}
+
+/// `time.ctime(secs)` in UTC: `"Sat Nov 21 21:24:55 2026"` (day padded with a space).
+pub fn ctime_utc(secs: i64) -> String {
+    let (year, month, day, h, m, s, weekday) = utc_parts(secs);
+    let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][weekday];
     let month_name = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ][(month - 1) as usize];
     format!("{weekday} {month_name} {day:2} {h:02}:{m:02}:{s:02} {year}")
+}
+
+/// RFC 3339 in UTC with milliseconds: `2026-11-21T21:24:55.123Z`.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let (y, mo, d, h, mi, s, _) = utc_parts(ms.div_euclid(1000));
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", ms.rem_euclid(1000))
 }
 
 #[cfg(test)]
@@ -222,6 +235,7 @@ mod tests {
         assert_eq!(ctime_utc(0), "Thu Jan  1 00:00:00 1970");
         assert_eq!(ctime_utc(1_795_555_495), "Tue Nov 24 21:24:55 2026");
         assert_eq!(ctime_utc(951_782_400), "Tue Feb 29 00:00:00 2000");
+        assert_eq!(rfc3339_ms(951_782_400_042), "2000-02-29T00:00:00.042Z");
     }
 
     #[test]

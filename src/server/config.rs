@@ -37,12 +37,20 @@ pub struct Config {
     pub site_addr: SocketAddr,
     /// Directory for session files (`data-dir`), relative to the working directory.
     pub data_dir: PathBuf,
-    /// A session expires this long after its last use.
-    pub session_ttl_hours: u64,
-    /// How often expired sessions are swept.
-    pub cleanup_interval_minutes: u64,
-    /// Largest accepted upload.
+    /// A session expires this long after its last use (fractions allowed).
+    pub session_ttl_hours: f64,
+    /// How often expired sessions are swept (fractions allowed).
+    pub cleanup_interval_minutes: f64,
+    /// Largest accepted upload (one file).
     pub max_upload_mb: u64,
+    /// Most profiles one session may hold.
+    pub max_profiles_per_session: u64,
+    /// Most bytes of uploads one session may hold.
+    pub max_session_mb: u64,
+    /// Uploads are refused (507) when free disk space would fall under this.
+    pub min_free_disk_mb: u64,
+    /// Memory for parsed profiles kept between requests (LRU).
+    pub cache_mb: u64,
     pub storage: StorageKind,
     pub redis_url: String,
     /// Enables `/api/debug/*` (which then also needs `PROFDIFF_ADMIN_TOKEN`).
@@ -54,9 +62,13 @@ impl Default for Config {
         Config {
             site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             data_dir: PathBuf::from("data"),
-            session_ttl_hours: 24,
-            cleanup_interval_minutes: 10,
+            session_ttl_hours: 24.0,
+            cleanup_interval_minutes: 10.0,
             max_upload_mb: 32,
+            max_profiles_per_session: 100,
+            max_session_mb: 512,
+            min_free_disk_mb: 256,
+            cache_mb: 256,
             storage: StorageKind::Filesystem,
             redis_url: "redis://127.0.0.1:6379".into(),
             debug_endpoints: false,
@@ -88,6 +100,10 @@ pub const KEYS: &[&str] = &[
     "session-ttl-hours",
     "cleanup-interval-minutes",
     "max-upload-mb",
+    "max-profiles-per-session",
+    "max-session-mb",
+    "min-free-disk-mb",
+    "cache-mb",
     "storage",
     "redis-url",
     "debug-endpoints",
@@ -126,6 +142,25 @@ impl Raw<'_> {
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| format!("expected a positive integer, got {n}"))
+    }
+
+    fn positive_number(&self) -> Result<f64, String> {
+        let x = match self {
+            Raw::Toml(toml::Value::Integer(i)) => *i as f64,
+            Raw::Toml(toml::Value::Float(f)) => *f,
+            Raw::Env(s) => s.trim().parse::<f64>().map_err(|_| format!("expected a positive number, got {s:?}"))?,
+            Raw::Toml(other) => return Err(format!("expected a positive number, got {other}")),
+        };
+        if x.is_finite() && x > 0.0 { Ok(x) } else { Err(format!("expected a positive number, got {x}")) }
+    }
+
+    fn non_negative(&self) -> Result<u64, String> {
+        let n = match self {
+            Raw::Toml(toml::Value::Integer(i)) => *i,
+            Raw::Env(s) => s.trim().parse::<i64>().map_err(|_| format!("expected an integer of 0 or more, got {s:?}"))?,
+            Raw::Toml(other) => return Err(format!("expected an integer of 0 or more, got {other}")),
+        };
+        u64::try_from(n).map_err(|_| format!("expected an integer of 0 or more, got {n}"))
     }
 
     fn boolean(&self) -> Result<bool, String> {
@@ -227,11 +262,15 @@ impl Config {
                 }
                 self.data_dir = PathBuf::from(text);
             }
-            "session-ttl-hours" => self.session_ttl_hours = raw.positive().map_err(bad)?,
+            "session-ttl-hours" => self.session_ttl_hours = raw.positive_number().map_err(bad)?,
             "cleanup-interval-minutes" => {
-                self.cleanup_interval_minutes = raw.positive().map_err(bad)?
+                self.cleanup_interval_minutes = raw.positive_number().map_err(bad)?
             }
             "max-upload-mb" => self.max_upload_mb = raw.positive().map_err(bad)?,
+            "max-profiles-per-session" => self.max_profiles_per_session = raw.positive().map_err(bad)?,
+            "max-session-mb" => self.max_session_mb = raw.positive().map_err(bad)?,
+            "min-free-disk-mb" => self.min_free_disk_mb = raw.non_negative().map_err(bad)?,
+            "cache-mb" => self.cache_mb = raw.positive().map_err(bad)?,
             "storage" => {
                 self.storage = match raw.text().map_err(bad)?.as_str() {
                     "filesystem" => StorageKind::Filesystem,

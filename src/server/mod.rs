@@ -1,8 +1,11 @@
 //! The server room (`ssr` only): configuration, REST API, serving the Leptos app.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod error;
+pub mod ids;
+pub mod store;
 
 use std::sync::Arc;
 
@@ -19,6 +22,10 @@ pub use config::Config;
 pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    pub store: Arc<dyn store::Store>,
+    pub cache: Arc<cache::ProfileCache>,
+    /// `PROFDIFF_ADMIN_TOKEN`, for `/api/debug/*`.
+    pub admin_token: Option<String>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -54,39 +61,79 @@ fn default_leptos_options() -> LeptosOptions {
         .build()
 }
 
-/// Builds the whole application: REST API, server functions, pages and static files.
-pub fn router(config: Config) -> Router {
-    let leptos_options = leptos_options(&config);
-    let state = AppState {
-        config: Arc::new(config),
-        leptos_options: leptos_options.clone(),
+/// Opens storage and checks settings that need more than one key: what `serve` does
+/// before it listens.
+pub fn state(config: Config, admin_token: Option<String>) -> Result<AppState, String> {
+    if config.debug_endpoints && admin_token.as_deref().is_none_or(str::is_empty) {
+        return Err("debug-endpoints = true needs PROFDIFF_ADMIN_TOKEN to be set".into());
+    }
+    let store: Arc<dyn store::Store> = match config.storage {
+        config::StorageKind::Filesystem => Arc::new(Arc::new(
+            store::fs::FsStore::open(&config.data_dir, config.session_ttl_hours, config.min_free_disk_mb)
+                .map_err(|e| format!("cannot use data-dir {}: {e}", config.data_dir.display()))?,
+        )),
+        config::StorageKind::Redis => {
+            return Err("storage = \"redis\" is not available in this build yet; use \"filesystem\"".into());
+        }
     };
+    Ok(AppState {
+        leptos_options: leptos_options(&config),
+        cache: Arc::new(cache::ProfileCache::new((config.cache_mb << 20) as usize)),
+        config: Arc::new(config),
+        store,
+        admin_token,
+    })
+}
+
+/// Content-Security-Policy the Leptos app works under: its hydration script is inline and
+/// it instantiates WebAssembly; cargo-leptos' live reload uses a websocket in development.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+                   style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+                   object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
+/// Builds the whole application: REST API, pages, static files, security headers, logs.
+pub fn router(state: AppState) -> Router {
+    use axum::http::{HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
     let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    };
     Router::new()
-        .nest("/api", api::routes())
-        .leptos_routes(&state, routes, {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .nest("/api", api::routes(&state.config))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(header("content-security-policy", CSP))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header("x-frame-options", "DENY"))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+/// Serves until SIGINT or SIGTERM, then lets in-flight requests (uploads included) finish.
 pub async fn serve(config: Config) -> Result<(), String> {
-    if config.storage == config::StorageKind::Redis {
-        return Err(
-            "storage = \"redis\" is not available in this build yet; use \"filesystem\"".into(),
-        );
-    }
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("cannot create data-dir {}: {e}", config.data_dir.display()))?;
     let addr = config.site_addr;
+    let interval = std::time::Duration::from_secs_f64(config.cleanup_interval_minutes * 60.0);
+    let state = state(config, std::env::var("PROFDIFF_ADMIN_TOKEN").ok())?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} (site-addr): {e}"))?;
-    let app = router(config);
+    // Expired sessions are removed in the background.
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            match store.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("removed {n} expired sessions"),
+                Err(e) => tracing::warn!("session cleanup failed: {e}"),
+            }
+        }
+    });
+    let app = router(state);
     println!("profdiff listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

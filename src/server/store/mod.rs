@@ -1,0 +1,118 @@
+//! Session storage behind one trait, so handlers never know which backend runs.
+//!
+//! Uploads are staged by the API layer (streamed to a temp file, parsed, summarised); a
+//! store then *commits* them all at once or not at all, checking quotas atomically.
+
+pub mod fs;
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ProfileId, SessionId};
+use crate::engine::Producer;
+
+/// A session's timestamps (milliseconds since the Unix epoch).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    pub id: SessionId,
+    pub created_ms: i64,
+    pub last_used_ms: i64,
+}
+
+/// What the store keeps about one uploaded profile (besides its bytes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileMeta {
+    pub id: ProfileId,
+    /// The file name as uploaded (display only; never used as a path).
+    pub name: String,
+    pub uploaded_ms: i64,
+    pub size_bytes: u64,
+    pub producer: Producer,
+    pub functions: usize,
+    pub total_calls: i64,
+    pub primitive_calls: i64,
+    pub total_time: f64,
+}
+
+/// A parsed upload waiting to be committed: its summary and the temp file with its bytes.
+#[derive(Debug)]
+pub struct Staged {
+    pub meta: ProfileMeta,
+    pub path: PathBuf,
+}
+
+/// Limits checked when committing uploads.
+#[derive(Clone, Copy, Debug)]
+pub struct Quotas {
+    pub max_profiles: usize,
+    pub max_session_bytes: u64,
+}
+
+/// One session in the debug listing.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionStats {
+    /// The first 8 characters of the id.
+    pub session: String,
+    pub profiles: usize,
+    pub bytes: u64,
+    pub age_seconds: i64,
+    pub idle_seconds: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("session not found or expired")]
+    SessionNotFound,
+    #[error("profile not found")]
+    ProfileNotFound,
+    /// A quota would be exceeded; the message says which.
+    #[error("{0}")]
+    Quota(String),
+    #[error("the server is low on disk space; try again later")]
+    NoSpace,
+    /// Storage failed; the detail is logged, not shown.
+    #[error("storage error")]
+    Io(String),
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `"filesystem"` or `"redis"` (what `/api/health` reports).
+    fn kind(&self) -> &'static str;
+    /// Whether storage takes writes now.
+    async fn healthy(&self) -> bool;
+    /// A directory where the API layer may stage uploads before `commit`.
+    fn staging_dir(&self) -> PathBuf;
+    async fn create_session(&self) -> Result<SessionMeta, StoreError>;
+    /// The session, its last use moved to now; `SessionNotFound` when unknown or expired.
+    async fn touch(&self, id: SessionId) -> Result<SessionMeta, StoreError>;
+    /// Adds all `staged` profiles or none (quota errors leave the session as it was).
+    async fn commit(&self, id: SessionId, staged: Vec<Staged>, quotas: Quotas) -> Result<Vec<ProfileMeta>, StoreError>;
+    /// Profiles in upload order (newest last).
+    async fn list(&self, id: SessionId) -> Result<Vec<ProfileMeta>, StoreError>;
+    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileMeta, StoreError>;
+    async fn bytes(&self, id: SessionId, profile: ProfileId) -> Result<Vec<u8>, StoreError>;
+    async fn delete(&self, id: SessionId, profile: ProfileId) -> Result<(), StoreError>;
+    /// Deletes every profile; the session stays. Returns how many were deleted.
+    async fn clear(&self, id: SessionId) -> Result<usize, StoreError>;
+    /// Removes sessions unused for longer than the TTL; returns how many.
+    async fn sweep(&self) -> Result<usize, StoreError>;
+    async fn all_sessions(&self) -> Result<Vec<SessionStats>, StoreError>;
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
