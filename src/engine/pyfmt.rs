@@ -192,7 +192,10 @@ pub fn ctime_utc(secs: i64) -> String {
 /// RFC 3339 in UTC with milliseconds: `2026-11-21T21:24:55.123Z`.
 pub fn rfc3339_ms(ms: i64) -> String {
     let (y, mo, d, h, mi, s, _) = utc_parts(ms.div_euclid(1000));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", ms.rem_euclid(1000))
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+        ms.rem_euclid(1000)
+    )
 }
 
 #[cfg(test)]

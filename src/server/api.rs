@@ -29,12 +29,16 @@ pub const MAX_FILES_PER_UPLOAD: u64 = 20;
 pub fn routes(config: &super::Config) -> Router<AppState> {
     // The body of one upload may hold several files, each up to max-upload-mb; each file
     // is also counted as it streams in.
-    let upload_limit = (config.max_upload_mb << 20).saturating_mul(MAX_FILES_PER_UPLOAD) as usize + (1 << 20);
+    let upload_limit =
+        (config.max_upload_mb << 20).saturating_mul(MAX_FILES_PER_UPLOAD) as usize + (1 << 20);
     Router::new()
         .route("/health", get(health))
         .route("/session", post(create_session))
         .route("/session-info", get(session_info))
-        .route("/upload", post(upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/upload",
+            post(upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/profiles", get(list_profiles))
         .route("/profiles/{id}", get(profile_rows).delete(delete_profile))
         .route("/profiles/{id}/raw", get(profile_raw))
@@ -53,9 +57,13 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get("x-session-id").ok_or_else(|| {
-            ApiError::BadRequest("missing X-Session-Id header (create a session with POST /api/session)".into())
+            ApiError::BadRequest(
+                "missing X-Session-Id header (create a session with POST /api/session)".into(),
+            )
         })?;
-        let text = header.to_str().map_err(|_| ApiError::BadRequest("invalid session id".into()))?;
+        let text = header
+            .to_str()
+            .map_err(|_| ApiError::BadRequest("invalid session id".into()))?;
         let id = SessionId::parse(text)?;
         let meta = state.store.touch(id).await?;
         Ok(Session(id, meta))
@@ -94,12 +102,18 @@ async fn health(State(state): State<AppState>) -> Response {
         "storage": state.store.kind(),
         "version": env!("CARGO_PKG_VERSION"),
     });
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 
 /// `POST /api/session`: a new session (ids are minted here, never by clients).
-async fn create_session(State(state): State<AppState>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create_session(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let meta = state.store.create_session().await?;
     tracing::info!(session = %meta.id.short(), "session created");
     let mut body = session_json(&state, &meta);
@@ -108,12 +122,18 @@ async fn create_session(State(state): State<AppState>) -> Result<(StatusCode, Js
 }
 
 /// `GET /api/session-info`.
-async fn session_info(State(state): State<AppState>, Session(id, meta): Session) -> Result<Json<Value>, ApiError> {
+async fn session_info(
+    State(state): State<AppState>,
+    Session(id, meta): Session,
+) -> Result<Json<Value>, ApiError> {
     let list = state.store.list(id).await?;
     let mut body = session_json(&state, &meta);
     let obj = body.as_object_mut().expect("object");
     obj.insert("profiles".into(), json!(list.len()));
-    obj.insert("bytes_used".into(), json!(list.iter().map(|m| m.size_bytes).sum::<u64>()));
+    obj.insert(
+        "bytes_used".into(),
+        json!(list.iter().map(|m| m.size_bytes).sum::<u64>()),
+    );
     obj.insert("storage".into(), json!(state.store.kind()));
     Ok(Json(body))
 }
@@ -133,7 +153,11 @@ impl Drop for TempFiles {
 fn clean_name(raw: Option<&str>) -> String {
     let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let name: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if name.trim().is_empty() { "profile".into() } else { name }
+    if name.trim().is_empty() {
+        "profile".into()
+    } else {
+        name
+    }
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
@@ -158,7 +182,9 @@ async fn upload(
             continue;
         }
         if received.len() as u64 >= MAX_FILES_PER_UPLOAD {
-            return Err(ApiError::BadRequest(format!("at most {MAX_FILES_PER_UPLOAD} files per upload")));
+            return Err(ApiError::BadRequest(format!(
+                "at most {MAX_FILES_PER_UPLOAD} files per upload"
+            )));
         }
         let name = clean_name(field.file_name());
         let pid = ProfileId::new();
@@ -218,17 +244,29 @@ async fn upload(
         state.cache.insert(pid, profile, size);
     }
     tracing::info!(session = %id.short(), files = metas.len(), "upload stored");
-    Ok((StatusCode::CREATED, Json(json!({ "profiles": metas.iter().map(profile_json).collect::<Vec<_>>() }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "profiles": metas.iter().map(profile_json).collect::<Vec<_>>() })),
+    ))
 }
 
 /// `GET /api/profiles`: this session's profiles, newest last.
-async fn list_profiles(State(state): State<AppState>, Session(id, _): Session) -> Result<Json<Value>, ApiError> {
+async fn list_profiles(
+    State(state): State<AppState>,
+    Session(id, _): Session,
+) -> Result<Json<Value>, ApiError> {
     let list = state.store.list(id).await?;
-    Ok(Json(json!({ "profiles": list.iter().map(profile_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "profiles": list.iter().map(profile_json).collect::<Vec<_>>() }),
+    ))
 }
 
 /// A profile of this session, parsed (from the cache when possible).
-async fn parsed(state: &AppState, id: SessionId, pid: ProfileId) -> Result<(ProfileMeta, Arc<Profile>), ApiError> {
+async fn parsed(
+    state: &AppState,
+    id: SessionId,
+    pid: ProfileId,
+) -> Result<(ProfileMeta, Arc<Profile>), ApiError> {
     // The store answers only for profiles of this session: ownership is checked here.
     let meta = state.store.meta(id, pid).await?;
     if let Some(p) = state.cache.get(pid) {
@@ -306,7 +344,9 @@ async fn profile_rows(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(json!({ "profile": profile_json(&meta), "rows": rows })))
+    Ok(Json(
+        json!({ "profile": profile_json(&meta), "rows": rows }),
+    ))
 }
 
 /// `GET /api/profiles/{id}/raw`: the bytes as uploaded.
@@ -318,11 +358,27 @@ async fn profile_raw(
     let pid = profile_id(&pid)?;
     let meta = state.store.meta(id, pid).await?;
     let bytes = state.store.bytes(id, pid).await?;
-    let ascii: String = meta.name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
+    let ascii: String = meta
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream")), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         Body::from(bytes),
     )
         .into_response())
@@ -341,7 +397,10 @@ async fn delete_profile(
 }
 
 /// `POST /api/clear`: deletes every profile; the session stays.
-async fn clear(State(state): State<AppState>, Session(id, _): Session) -> Result<Json<Value>, ApiError> {
+async fn clear(
+    State(state): State<AppState>,
+    Session(id, _): Session,
+) -> Result<Json<Value>, ApiError> {
     let list = state.store.list(id).await?;
     let deleted = state.store.clear(id).await?;
     for m in list {
@@ -371,10 +430,13 @@ async fn compare_profiles(
     Session(id, _): Session,
     body: Result<Json<CompareRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::BadRequest(format!("invalid compare request: {}", e.body_text())))?;
+    let Json(req) = body
+        .map_err(|e| ApiError::BadRequest(format!("invalid compare request: {}", e.body_text())))?;
     let metric = match req.metric.as_deref() {
         None => Metric::Tottime,
-        Some(m) => Metric::parse(m).ok_or_else(|| ApiError::BadRequest(format!("unknown metric {m:?} (tottime or cumtime)")))?,
+        Some(m) => Metric::parse(m).ok_or_else(|| {
+            ApiError::BadRequest(format!("unknown metric {m:?} (tottime or cumtime)"))
+        })?,
     };
     let bad = |x: f64| x.is_nan() || x < 0.0;
     let options = Options {
@@ -384,7 +446,9 @@ async fn compare_profiles(
         min_pct: req.min_pct.unwrap_or(5.0),
     };
     if bad(options.min_ms) || bad(options.min_pct) {
-        return Err(ApiError::BadRequest("min_ms and min_pct must be 0 or more".into()));
+        return Err(ApiError::BadRequest(
+            "min_ms and min_pct must be 0 or more".into(),
+        ));
     }
     let load = |ids: Vec<String>| {
         let state = state.clone();
@@ -397,7 +461,13 @@ async fn compare_profiles(
             Ok::<_, ApiError>(out)
         }
     };
-    let value = match (req.baseline, req.candidate, req.baselines, req.candidates, req.series) {
+    let value = match (
+        req.baseline,
+        req.candidate,
+        req.baselines,
+        req.candidates,
+        req.series,
+    ) {
         (Some(b), Some(c), None, None, None) => {
             let mut both = load(vec![b, c]).await?;
             let (_, cand) = both.pop().expect("two");
@@ -405,7 +475,10 @@ async fn compare_profiles(
             let sort = match req.sort.as_deref() {
                 None => None,
                 Some(s) => Some(SortField::parse(s).ok_or_else(|| {
-                    ApiError::BadRequest(format!("unknown sort {s:?} (one of: {})", SortField::NAMES.join(", ")))
+                    ApiError::BadRequest(format!(
+                        "unknown sort {s:?} (one of: {})",
+                        SortField::NAMES.join(", ")
+                    ))
                 })?),
             };
             let c = tokio::task::spawn_blocking(move || {
@@ -420,13 +493,27 @@ async fn compare_profiles(
             c.map_err(|e| ApiError::Internal(e.to_string()))?
         }
         (None, None, Some(bs), Some(cs), None) if !bs.is_empty() && !cs.is_empty() => {
-            let bs: Vec<Profile> = load(bs).await?.into_iter().map(|(_, p)| (*p).clone()).collect();
-            let cs: Vec<Profile> = load(cs).await?.into_iter().map(|(_, p)| (*p).clone()).collect();
-            serde_json::to_value(compare_runs(&bs, &cs, &options)).map_err(|e| ApiError::Internal(e.to_string()))?
+            let bs: Vec<Profile> = load(bs)
+                .await?
+                .into_iter()
+                .map(|(_, p)| (*p).clone())
+                .collect();
+            let cs: Vec<Profile> = load(cs)
+                .await?
+                .into_iter()
+                .map(|(_, p)| (*p).clone())
+                .collect();
+            serde_json::to_value(compare_runs(&bs, &cs, &options))
+                .map_err(|e| ApiError::Internal(e.to_string()))?
         }
         (None, None, None, None, Some(series)) if series.len() >= 2 => {
-            let ps: Vec<(String, Profile)> = load(series).await?.into_iter().map(|(m, p)| (m.name, (*p).clone())).collect();
-            serde_json::to_value(matrix(&ps, metric)).map_err(|e| ApiError::Internal(e.to_string()))?
+            let ps: Vec<(String, Profile)> = load(series)
+                .await?
+                .into_iter()
+                .map(|(m, p)| (m.name, (*p).clone()))
+                .collect();
+            serde_json::to_value(matrix(&ps, metric))
+                .map_err(|e| ApiError::Internal(e.to_string()))?
         }
         _ => {
             return Err(ApiError::BadRequest(
@@ -441,8 +528,15 @@ async fn compare_profiles(
 
 /// `GET /api/debug/all-sessions`: 404 unless `debug-endpoints = true`; then needs
 /// `Authorization: Bearer <PROFDIFF_ADMIN_TOKEN>`. Ids are shortened to 8 characters.
-async fn debug_sessions(State(state): State<AppState>, parts: Parts) -> Result<Json<Value>, ApiError> {
-    let Some(token) = state.admin_token.as_deref().filter(|_| state.config.debug_endpoints) else {
+async fn debug_sessions(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Json<Value>, ApiError> {
+    let Some(token) = state
+        .admin_token
+        .as_deref()
+        .filter(|_| state.config.debug_endpoints)
+    else {
         return Err(ApiError::NotFound("no such API route".into()));
     };
     let given = parts
@@ -452,10 +546,19 @@ async fn debug_sessions(State(state): State<AppState>, parts: Parts) -> Result<J
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     // Compare in time independent of where the first difference is.
-    let same = given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let same = given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if !same {
-        return Err(ApiError::Unauthorized("admin token required (Authorization: Bearer …)".into()));
+        return Err(ApiError::Unauthorized(
+            "admin token required (Authorization: Bearer …)".into(),
+        ));
     }
     let sessions = state.store.all_sessions().await?;
-    Ok(Json(json!({ "sessions": sessions, "count": sessions.len() })))
+    Ok(Json(
+        json!({ "sessions": sessions, "count": sessions.len() }),
+    ))
 }

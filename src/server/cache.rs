@@ -22,7 +22,14 @@ struct Inner {
 
 impl ProfileCache {
     pub fn new(budget_bytes: usize) -> Self {
-        ProfileCache { inner: Mutex::new(Inner { entries: HashMap::new(), used: 0, tick: 0 }), budget: budget_bytes }
+        ProfileCache {
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                used: 0,
+                tick: 0,
+            }),
+            budget: budget_bytes,
+        }
     }
 
     pub fn get(&self, id: ProfileId) -> Option<Arc<Profile>> {
@@ -49,7 +56,9 @@ impl ProfileCache {
         }
         inner.used += size;
         while inner.used > self.budget {
-            let Some((&oldest, _)) = inner.entries.iter().min_by_key(|(_, e)| e.2) else { break };
+            let Some((&oldest, _)) = inner.entries.iter().min_by_key(|(_, e)| e.2) else {
+                break;
+            };
             if let Some(e) = inner.entries.remove(&oldest) {
                 inner.used -= e.1;
             }
@@ -76,7 +85,10 @@ mod tests {
         cache.insert(ids[1], Arc::new(Profile::default()), 1000);
         assert!(cache.get(ids[0]).is_some());
         cache.insert(ids[2], Arc::new(Profile::default()), 1000);
-        assert!(cache.get(ids[1]).is_none(), "least recently used goes first");
+        assert!(
+            cache.get(ids[1]).is_none(),
+            "least recently used goes first"
+        );
         assert!(cache.get(ids[0]).is_some() && cache.get(ids[2]).is_some());
     }
 }

@@ -148,17 +148,29 @@ impl Raw<'_> {
         let x = match self {
             Raw::Toml(toml::Value::Integer(i)) => *i as f64,
             Raw::Toml(toml::Value::Float(f)) => *f,
-            Raw::Env(s) => s.trim().parse::<f64>().map_err(|_| format!("expected a positive number, got {s:?}"))?,
+            Raw::Env(s) => s
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| format!("expected a positive number, got {s:?}"))?,
             Raw::Toml(other) => return Err(format!("expected a positive number, got {other}")),
         };
-        if x.is_finite() && x > 0.0 { Ok(x) } else { Err(format!("expected a positive number, got {x}")) }
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("expected a positive number, got {x}"))
+        }
     }
 
     fn non_negative(&self) -> Result<u64, String> {
         let n = match self {
             Raw::Toml(toml::Value::Integer(i)) => *i,
-            Raw::Env(s) => s.trim().parse::<i64>().map_err(|_| format!("expected an integer of 0 or more, got {s:?}"))?,
-            Raw::Toml(other) => return Err(format!("expected an integer of 0 or more, got {other}")),
+            Raw::Env(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| format!("expected an integer of 0 or more, got {s:?}"))?,
+            Raw::Toml(other) => {
+                return Err(format!("expected an integer of 0 or more, got {other}"));
+            }
         };
         u64::try_from(n).map_err(|_| format!("expected an integer of 0 or more, got {n}"))
     }
@@ -267,7 +279,9 @@ impl Config {
                 self.cleanup_interval_minutes = raw.positive_number().map_err(bad)?
             }
             "max-upload-mb" => self.max_upload_mb = raw.positive().map_err(bad)?,
-            "max-profiles-per-session" => self.max_profiles_per_session = raw.positive().map_err(bad)?,
+            "max-profiles-per-session" => {
+                self.max_profiles_per_session = raw.positive().map_err(bad)?
+            }
             "max-session-mb" => self.max_session_mb = raw.positive().map_err(bad)?,
             "min-free-disk-mb" => self.min_free_disk_mb = raw.non_negative().map_err(bad)?,
             "cache-mb" => self.cache_mb = raw.positive().map_err(bad)?,
@@ -293,5 +307,102 @@ impl Config {
             _ => unreachable!("keys are checked against KEYS before set() is called"),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_shipped_file_is_valid_and_matches_the_defaults() {
+        let text = std::fs::read_to_string("Leptos.toml").unwrap();
+        assert_eq!(
+            Config::from_toml(&text, "Leptos.toml", no_env).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn file_values_then_environment_overrides() {
+        let text = "site-addr = \"0.0.0.0:8080\"\ndata-dir = \"/srv/pd\"\nsession-ttl-hours = 0.5\nstorage = \"redis\"\ndebug-endpoints = true\n";
+        let env = |k: &str| match k {
+            "PROFDIFF_DATA_DIR" => Some("/tmp/override".to_string()),
+            "PROFDIFF_MAX_UPLOAD_MB" => Some("7".to_string()),
+            "PROFDIFF_DEBUG_ENDPOINTS" => Some("false".to_string()),
+            _ => None,
+        };
+        let c = Config::from_toml(text, "test.toml", env).unwrap();
+        assert_eq!(c.site_addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/override"));
+        assert_eq!(c.max_upload_mb, 7);
+        assert_eq!(c.session_ttl_hours, 0.5);
+        assert_eq!(c.storage, StorageKind::Redis);
+        assert!(!c.debug_endpoints, "the environment wins");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = |text: &str, env: &dyn Fn(&str) -> Option<String>| {
+            Config::from_toml(text, "Leptos.toml", env)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("max-upload-md = 3", &no_env);
+        assert!(
+            e.starts_with("unknown key `max-upload-md` in Leptos.toml"),
+            "{e}"
+        );
+        let e = err("max-upload-mb = \"big\"", &no_env);
+        assert!(
+            e.starts_with(
+                "bad value for `max-upload-mb` in Leptos.toml: expected a positive integer"
+            ),
+            "{e}"
+        );
+        let e = err("max-upload-mb = 0", &no_env);
+        assert!(e.contains("`max-upload-mb`"), "{e}");
+        let e = err("storage = \"s3\"", &no_env);
+        assert!(
+            e.contains("`storage`") && e.contains("\"filesystem\" or \"redis\""),
+            "{e}"
+        );
+        let e = err("site-addr = \"localhost\"", &no_env);
+        assert!(e.contains("`site-addr`"), "{e}");
+        let e = err("", &|k| {
+            (k == "PROFDIFF_SESSION_TTL_HOURS").then(|| "soon".to_string())
+        });
+        assert!(e.starts_with("bad value for `session-ttl-hours` in environment variable PROFDIFF_SESSION_TTL_HOURS"), "{e}");
+        let e = err("[section]\nx = 1", &no_env);
+        assert!(e.contains("unknown key `section`"), "{e}");
+        assert!(
+            err("site-addr = ", &no_env).starts_with("config file Leptos.toml is not valid TOML")
+        );
+        for e in [
+            err("max-upload-md = 3", &no_env),
+            err("site-addr = ", &no_env),
+        ] {
+            assert_eq!(e.lines().count(), 1, "one line: {e}");
+        }
+    }
+
+    #[test]
+    fn missing_files() {
+        // The default file may be absent (all defaults); a named one must exist.
+        let named =
+            Config::load(Some(Path::new("/nonexistent/profdiff.toml")), no_env).unwrap_err();
+        assert!(
+            named
+                .to_string()
+                .starts_with("cannot read config file /nonexistent/profdiff.toml")
+        );
+        let via_env = Config::load(None, |k| {
+            (k == "PROFDIFF_CONFIG").then(|| "/nonexistent/x.toml".into())
+        });
+        assert!(via_env.is_err());
     }
 }

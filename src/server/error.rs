@@ -66,7 +66,9 @@ impl From<IdError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::SessionNotFound | StoreError::ProfileNotFound => ApiError::NotFound(e.to_string()),
+            StoreError::SessionNotFound | StoreError::ProfileNotFound => {
+                ApiError::NotFound(e.to_string())
+            }
             StoreError::Quota(m) => ApiError::Conflict(m),
             StoreError::NoSpace => ApiError::InsufficientStorage(e.to_string()),
             StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),

@@ -69,11 +69,17 @@ pub fn state(config: Config, admin_token: Option<String>) -> Result<AppState, St
     }
     let store: Arc<dyn store::Store> = match config.storage {
         config::StorageKind::Filesystem => Arc::new(Arc::new(
-            store::fs::FsStore::open(&config.data_dir, config.session_ttl_hours, config.min_free_disk_mb)
-                .map_err(|e| format!("cannot use data-dir {}: {e}", config.data_dir.display()))?,
+            store::fs::FsStore::open(
+                &config.data_dir,
+                config.session_ttl_hours,
+                config.min_free_disk_mb,
+            )
+            .map_err(|e| format!("cannot use data-dir {}: {e}", config.data_dir.display()))?,
         )),
         config::StorageKind::Redis => {
-            return Err("storage = \"redis\" is not available in this build yet; use \"filesystem\"".into());
+            return Err(
+                "storage = \"redis\" is not available in this build yet; use \"filesystem\"".into(),
+            );
         }
     };
     Ok(AppState {
@@ -98,7 +104,10 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let header = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
     };
     Router::new()
         .nest("/api", api::routes(&state.config))

@@ -79,11 +79,17 @@ impl FsStore {
 
     /// Runs `f` holding the session's lock; `SessionNotFound` if the session is missing or
     /// expired.
-    fn locked<T>(&self, id: SessionId, f: impl FnOnce(&Path, SessionMeta) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn locked<T>(
+        &self,
+        id: SessionId,
+        f: impl FnOnce(&Path, SessionMeta) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let dir = self.session_dir(id);
         let lock = match File::options().write(true).open(dir.join("lock")) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::SessionNotFound),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::SessionNotFound);
+            }
             Err(e) => return Err(e.into()),
         };
         lock.lock()?;
@@ -99,13 +105,19 @@ impl FsStore {
         let mut out = Vec::new();
         let entries = match fs::read_dir(dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::SessionNotFound),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::SessionNotFound);
+            }
             Err(e) => return Err(e.into()),
         };
         for entry in entries {
             let path = entry?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-            let Some(stem) = name.strip_suffix(".json") else { continue };
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(stem) = name.strip_suffix(".json") else {
+                continue;
+            };
             if ProfileId::parse(stem).is_err() {
                 continue;
             }
@@ -131,7 +143,9 @@ impl FsStore {
 
 fn read_session(dir: &Path) -> Result<SessionMeta, StoreError> {
     match fs::read(dir.join("session.json")) {
-        Ok(text) => serde_json::from_slice(&text).map_err(|e| StoreError::Io(format!("session.json: {e}"))),
+        Ok(text) => {
+            serde_json::from_slice(&text).map_err(|e| StoreError::Io(format!("session.json: {e}")))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::SessionNotFound),
         Err(e) => Err(e.into()),
     }
@@ -196,7 +210,9 @@ impl Store for Arc<FsStore> {
     }
 
     async fn healthy(&self) -> bool {
-        blocking(self, |s| Ok(tempfile::tempfile_in(&s.staging).is_ok())).await.unwrap_or(false)
+        blocking(self, |s| Ok(tempfile::tempfile_in(&s.staging).is_ok()))
+            .await
+            .unwrap_or(false)
     }
 
     fn staging_dir(&self) -> PathBuf {
@@ -206,12 +222,19 @@ impl Store for Arc<FsStore> {
     async fn create_session(&self) -> Result<SessionMeta, StoreError> {
         blocking(self, |s| {
             let now = now_ms();
-            let meta = SessionMeta { id: SessionId::new(), created_ms: now, last_used_ms: now };
+            let meta = SessionMeta {
+                id: SessionId::new(),
+                created_ms: now,
+                last_used_ms: now,
+            };
             // Build it in staging, then rename: a session directory is complete or absent.
             let tmp = s.staging.join(format!("session-{}", meta.id));
             fs::create_dir_all(&tmp)?;
             File::create(tmp.join("lock"))?;
-            write_atomic(&tmp.join("session.json"), &serde_json::to_vec(&meta).expect("serialisable"))?;
+            write_atomic(
+                &tmp.join("session.json"),
+                &serde_json::to_vec(&meta).expect("serialisable"),
+            )?;
             fs::rename(&tmp, s.session_dir(meta.id))?;
             sync_dir(&s.root.join("sessions"));
             Ok(meta)
@@ -229,14 +252,22 @@ impl Store for Arc<FsStore> {
             }
             s.locked(id, |dir, mut meta| {
                 meta.last_used_ms = now;
-                write_atomic(&dir.join("session.json"), &serde_json::to_vec(&meta).expect("serialisable"))?;
+                write_atomic(
+                    &dir.join("session.json"),
+                    &serde_json::to_vec(&meta).expect("serialisable"),
+                )?;
                 Ok(meta)
             })
         })
         .await
     }
 
-    async fn commit(&self, id: SessionId, staged: Vec<Staged>, quotas: Quotas) -> Result<Vec<ProfileMeta>, StoreError> {
+    async fn commit(
+        &self,
+        id: SessionId,
+        staged: Vec<Staged>,
+        quotas: Quotas,
+    ) -> Result<Vec<ProfileMeta>, StoreError> {
         blocking(self, move |s| {
             let incoming: u64 = staged.iter().map(|st| st.meta.size_bytes).sum();
             if s.min_free > 0 && fs4::available_space(&s.root).is_ok_and(|free| free.saturating_sub(incoming) < s.min_free) {
@@ -297,7 +328,9 @@ impl Store for Arc<FsStore> {
         blocking(self, move |s| {
             s.session_meta(id)?;
             match fs::read(s.session_dir(id).join(format!("{profile}.json"))) {
-                Ok(text) => serde_json::from_slice(&text).map_err(|e| StoreError::Io(e.to_string())),
+                Ok(text) => {
+                    serde_json::from_slice(&text).map_err(|e| StoreError::Io(e.to_string()))
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::ProfileNotFound),
                 Err(e) => Err(e.into()),
             }
@@ -326,7 +359,9 @@ impl Store for Arc<FsStore> {
             s.locked(id, |dir, _| {
                 match fs::remove_file(dir.join(format!("{profile}.json"))) {
                     Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::ProfileNotFound),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        return Err(StoreError::ProfileNotFound);
+                    }
                     Err(e) => return Err(e.into()),
                 }
                 let _ = fs::remove_file(dir.join(format!("{profile}.prof")));
@@ -356,9 +391,15 @@ impl Store for Arc<FsStore> {
             let mut removed = 0;
             for entry in fs::read_dir(s.root.join("sessions"))? {
                 let dir = entry?.path();
-                let Some(name) = dir.file_name().and_then(|n| n.to_str()) else { continue };
-                let Ok(id) = SessionId::parse(name) else { continue };
-                let Ok(lock) = File::options().write(true).open(dir.join("lock")) else { continue };
+                let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let Ok(id) = SessionId::parse(name) else {
+                    continue;
+                };
+                let Ok(lock) = File::options().write(true).open(dir.join("lock")) else {
+                    continue;
+                };
                 // A session some request holds is in use: not expired.
                 if lock.try_lock().is_err() {
                     continue;
@@ -368,7 +409,10 @@ impl Store for Arc<FsStore> {
                     Err(_) => false,
                 };
                 if expired {
-                    let trash = s.root.join("trash").join(format!("{id}-{}", ProfileId::new()));
+                    let trash = s
+                        .root
+                        .join("trash")
+                        .join(format!("{id}-{}", ProfileId::new()));
                     if fs::rename(&dir, &trash).is_ok() {
                         drop(lock);
                         let _ = fs::remove_dir_all(&trash);
@@ -387,10 +431,16 @@ impl Store for Arc<FsStore> {
             let mut out = Vec::new();
             for entry in fs::read_dir(s.root.join("sessions"))? {
                 let dir = entry?.path();
-                let Some(id) = dir.file_name().and_then(|n| n.to_str()).and_then(|n| SessionId::parse(n).ok()) else {
+                let Some(id) = dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| SessionId::parse(n).ok())
+                else {
                     continue;
                 };
-                let Ok(meta) = read_session(&dir) else { continue };
+                let Ok(meta) = read_session(&dir) else {
+                    continue;
+                };
                 let (profiles, bytes) = dir_usage(&dir);
                 out.push(SessionStats {
                     session: id.short(),

@@ -97,7 +97,12 @@ pub trait Store: Send + Sync {
     /// The session, its last use moved to now; `SessionNotFound` when unknown or expired.
     async fn touch(&self, id: SessionId) -> Result<SessionMeta, StoreError>;
     /// Adds all `staged` profiles or none (quota errors leave the session as it was).
-    async fn commit(&self, id: SessionId, staged: Vec<Staged>, quotas: Quotas) -> Result<Vec<ProfileMeta>, StoreError>;
+    async fn commit(
+        &self,
+        id: SessionId,
+        staged: Vec<Staged>,
+        quotas: Quotas,
+    ) -> Result<Vec<ProfileMeta>, StoreError>;
     /// Profiles in upload order (newest last).
     async fn list(&self, id: SessionId) -> Result<Vec<ProfileMeta>, StoreError>;
     async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileMeta, StoreError>;
