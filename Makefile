@@ -13,7 +13,7 @@ SITE_ADDR := $(or $(PROFDIFF_SITE_ADDR),$(shell sed -n 's/^site-addr *= *"\(.*\)
 # End-to-end tests run their own server on a spare port with a throwaway data dir.
 E2E_ADDR ?= 127.0.0.1:3917
 
-.PHONY: run test lint unit e2e bench bootstrap-run bootstrap-test fixtures
+.PHONY: run test lint unit e2e bench loadtest bootstrap-run bootstrap-test fixtures
 
 ## Serve the app (release build) on Leptos.toml's site-addr, files under ./data.
 run: bootstrap-run
@@ -48,7 +48,21 @@ bench:
 	mkdir -p "$(dir $(BENCH_DUMP))"
 	[ -f "$(BENCH_DUMP)" ] || $(PYTHON311) bench/make_big_dump.py "$(BENCH_DUMP)" 50000
 	PROFDIFF_BENCH_DUMP="$(BENCH_DUMP)" cargo bench --bench engine
+	cargo run --release --example parse_memory -- tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
 	$(PYTHON311) bench/pstats_cpython.py tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
+
+## Load test: a release server on a spare port with a throwaway data dir, 16 clients.
+LOAD_ADDR ?= 127.0.0.1:3918
+loadtest:
+	cargo build --release --features ssr --bin profdiff
+	cargo build --release --example loadtest
+	rm -rf "$(CARGO_TARGET_DIR)/load-data"
+	PROFDIFF_SITE_ADDR=$(LOAD_ADDR) PROFDIFF_DATA_DIR="$(CARGO_TARGET_DIR)/load-data" \
+	PROFDIFF_MAX_PROFILES_PER_SESSION=1000000 PROFDIFF_MAX_SESSION_MB=1000000 PROFDIFF_MIN_FREE_DISK_MB=0 RUST_LOG=warn \
+		"$(CARGO_TARGET_DIR)/release/profdiff" serve & pid=$$!; \
+	trap "kill $$pid" EXIT; \
+	for i in $$(seq 100); do curl -sf http://$(LOAD_ADDR)/api/health >/dev/null && break; sleep 0.1; done; \
+	"$(CARGO_TARGET_DIR)/release/examples/loadtest" http://$(LOAD_ADDR) 16 10
 
 ## Regenerate the CPython oracle fixtures (needs pyenv's interpreters).
 fixtures:

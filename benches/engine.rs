@@ -1,40 +1,15 @@
 //! Engine benchmarks: parse, and parse + sort + print (what `profdiff stats` does), on a
-//! real 5,635-function dump and a generated 50,000-function one. Also reports parse
-//! memory (peak heap during the parse, and what the model keeps).
+//! real 5,635-function dump and a generated 50,000-function one; and a diff of two
+//! generated 50,000-function profiles. (Parse memory: `examples/parse_memory.rs`.)
 //!
 //! Run with `make bench`, which generates the big dump with CPython's marshal first and
 //! times CPython's pstats on the same files. Record the numbers in docs/BENCHMARKS.md.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use profdiff::engine::compare::{Options, compare};
 use profdiff::engine::{CallerStats, Function, FunctionKey, Profile, Report, SortKey, Source};
-
-/// Counts live and peak heap bytes.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn inputs() -> Vec<(String, Vec<u8>)> {
     let mut files = vec![PathBuf::from(
@@ -68,28 +43,8 @@ fn stats_text(data: &[u8]) -> String {
     report.print_stats(&[])
 }
 
-fn memory_report(name: &str, data: &[u8]) {
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-    let profile = Profile::parse(data).unwrap();
-    let peak = PEAK.load(Ordering::Relaxed) - before;
-    let kept = LIVE.load(Ordering::Relaxed) - before;
-    let transient = peak - kept;
-    eprintln!(
-        "memory {name}: file {:.2} MB, peak during parse {:.2} MB, model {:.2} MB, \
-         transient {:.2} MB = {:.2}x file ({} functions)",
-        data.len() as f64 / 1e6,
-        peak as f64 / 1e6,
-        kept as f64 / 1e6,
-        transient as f64 / 1e6,
-        transient as f64 / data.len() as f64,
-        profile.len()
-    );
-}
-
 fn bench(c: &mut Criterion) {
     for (name, data) in inputs() {
-        memory_report(&name, &data);
         let mut group = c.benchmark_group(name.clone());
         group.sample_size(if data.len() > 5_000_000 { 20 } else { 50 });
         group.bench_function("parse", |b| b.iter(|| Profile::parse(&data).unwrap()));
@@ -118,7 +73,8 @@ fn pair() -> (Profile, Profile) {
             )
         } else {
             FunctionKey::new(
-                &format!("{root}/pkg{:03}/mod_{:04}.py", i % 97, i / 25),
+                // 25 functions a file, as in bench/make_big_dump.py.
+                &format!("{root}/pkg{:03}/mod_{:04}.py", (i / 25) % 97, i / 25),
                 line,
                 &format!("function_{i}"),
             )

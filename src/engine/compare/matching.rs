@@ -5,11 +5,12 @@
 //! site-packages and stdlib roots) and the name with memory addresses masked; among
 //! candidates with the same loose key the nearest line number wins (a function that moved).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::profile::{FunctionKey, Profile};
+use crate::engine::profile::Profile;
 
 /// How a row's two sides were paired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,13 +58,15 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         }
     }
     if cand_pair.iter().any(Option::is_none) && base_taken.iter().any(|t| !t) {
-        let base_root = checkout_root(baseline);
-        let cand_root = checkout_root(candidate);
-        let mut loose: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut base_files = FileNormalizer::new(checkout_root(baseline));
+        let mut cand_files = FileNormalizer::new(checkout_root(candidate));
+        type Loose<'a> =
+            HashMap<(std::sync::Arc<str>, Cow<'a, str>), Vec<usize>, foldhash::fast::RandomState>;
+        let mut loose: Loose<'_> = HashMap::default();
         for (i, f) in baseline.functions().iter().enumerate() {
             if !base_taken[i] {
                 loose
-                    .entry(loose_key(&f.key, &base_root))
+                    .entry((base_files.get(&f.key.file), mask_addresses(&f.key.name)))
                     .or_default()
                     .push(i);
             }
@@ -72,7 +75,8 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
             if cand_pair[j].is_some() {
                 continue;
             }
-            let Some(options) = loose.get_mut(&loose_key(&f.key, &cand_root)) else {
+            let key = (cand_files.get(&f.key.file), mask_addresses(&f.key.name));
+            let Some(options) = loose.get_mut(&key) else {
                 continue;
             };
             let Some((slot, &i)) = options.iter().enumerate().min_by_key(|(_, i)| {
@@ -107,12 +111,35 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
     Matching { pairs }
 }
 
-fn loose_key(key: &FunctionKey, root: &str) -> (String, String) {
-    (normalize_path(&key.file, root), mask_addresses(&key.name))
+/// Normalises each distinct file name once (many functions share a file).
+struct FileNormalizer<'a> {
+    root: String,
+    seen: HashMap<&'a str, std::sync::Arc<str>, foldhash::fast::RandomState>,
 }
 
-/// Replaces hexadecimal addresses (`0x7f3a...`) with `0x?`.
-pub fn mask_addresses(name: &str) -> String {
+impl<'a> FileNormalizer<'a> {
+    fn new(root: String) -> Self {
+        FileNormalizer {
+            root,
+            seen: HashMap::default(),
+        }
+    }
+
+    fn get(&mut self, file: &'a str) -> std::sync::Arc<str> {
+        if let Some(n) = self.seen.get(file) {
+            return n.clone();
+        }
+        let n: std::sync::Arc<str> = normalize_path(file, &self.root).into();
+        self.seen.insert(file, n.clone());
+        n
+    }
+}
+
+/// Replaces hexadecimal addresses (`0x7f3a...`) with `0x?`; borrows when there are none.
+pub fn mask_addresses(name: &str) -> Cow<'_, str> {
+    if !name.contains("0x") && !name.contains("0X") {
+        return Cow::Borrowed(name);
+    }
     let bytes = name.as_bytes();
     let mut out = String::with_capacity(name.len());
     let mut i = 0;
@@ -133,16 +160,29 @@ pub fn mask_addresses(name: &str) -> String {
             i += len;
         }
     }
-    out
+    Cow::Owned(out)
 }
 
-fn slashes(path: &str) -> String {
-    let mut p = path.replace('\\', "/");
-    // Drive letters: `C:/x` and `c:/x` are the same file.
-    if p.len() >= 2 && p.as_bytes()[1] == b':' && p.as_bytes()[0].is_ascii_alphabetic() {
-        p.replace_range(0..1, &p[0..1].to_ascii_lowercase());
+/// `\\` as `/` and a lowercase drive letter; borrows when nothing changes.
+fn slashes(path: &str) -> Cow<'_, str> {
+    let b = path.as_bytes();
+    let drive = b.len() >= 2 && b[1] == b':' && b[0].is_ascii_uppercase();
+    if !drive && !path.contains('\\') {
+        return Cow::Borrowed(path);
     }
-    p
+    let mut p = path.replace('\\', "/");
+    if drive {
+        p[..1].make_ascii_lowercase();
+    }
+    Cow::Owned(p)
+}
+
+/// The last `/site-packages/` or `/dist-packages/` (as pip and Debian spell them, on every OS).
+fn site_packages(p: &str) -> Option<&str> {
+    ["/site-packages/", "/dist-packages/"]
+        .iter()
+        .filter_map(|m| p.rfind(m).map(|at| &p[at + m.len()..]))
+        .next()
 }
 
 /// A path with the parts that differ between machines removed: separators and drive case,
@@ -150,11 +190,8 @@ fn slashes(path: &str) -> String {
 /// `lib/pythonX.Y/`, and the profile's checkout root.
 pub fn normalize_path(path: &str, root: &str) -> String {
     let p = slashes(path);
-    let lower = p.to_ascii_lowercase();
-    for marker in ["/site-packages/", "/dist-packages/"] {
-        if let Some(at) = lower.rfind(marker) {
-            return format!("site-packages:{}", &p[at + marker.len()..]);
-        }
+    if let Some(rest) = site_packages(&p) {
+        return format!("site-packages:{rest}");
     }
     if let Some(rest) = stdlib_relative(&p) {
         return format!("stdlib:{rest}");
@@ -166,58 +203,68 @@ pub fn normalize_path(path: &str, root: &str) -> String {
     }
 }
 
-/// The part after `/lib/pythonX.Y/` (POSIX) or `/Lib/` (Windows installs).
+/// The part after `/lib/pythonX.Y/` (POSIX; `Lib` on macOS frameworks) or `/Lib/` (Windows
+/// installs, after a drive letter).
 fn stdlib_relative(p: &str) -> Option<&str> {
-    let lower = p.to_ascii_lowercase();
-    if let Some(at) = lower.find("/lib/python") {
-        let after = &p[at + "/lib/python".len()..];
-        let version_end = after.find('/')?;
-        if after[..version_end]
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.')
-        {
-            return Some(&after[version_end + 1..]);
+    for marker in ["/lib/python", "/Lib/python"] {
+        if let Some(at) = p.find(marker) {
+            let after = &p[at + marker.len()..];
+            let version_end = after.find('/')?;
+            if after[..version_end]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.')
+            {
+                return Some(&after[version_end + 1..]);
+            }
         }
     }
-    lower
-        .find("/lib/")
-        .filter(|_| p.as_bytes().get(1) == Some(&b':'))
-        .map(|at| &p[at + 5..])
+    if p.as_bytes().get(1) == Some(&b':') {
+        return p
+            .find("/Lib/")
+            .or_else(|| p.find("/lib/"))
+            .map(|at| &p[at + 5..]);
+    }
+    None
 }
 
 /// The longest directory prefix shared by the profile's own source files (not stdlib,
 /// site-packages or builtins): the checkout root, which differs between two checkouts.
 fn checkout_root(profile: &Profile) -> String {
     let mut root: Option<String> = None;
+    let mut last: &str = "";
     for f in profile.functions() {
         let file = &*f.key.file;
-        if f.key.line == 0 || file.is_empty() || file == "~" || file.starts_with('<') {
-            continue;
-        }
-        let p = slashes(file);
-        let lower = p.to_ascii_lowercase();
-        if lower.contains("/site-packages/")
-            || lower.contains("/dist-packages/")
-            || stdlib_relative(&p).is_some()
+        // Consecutive functions often share a file; the same file changes nothing.
+        if f.key.line == 0
+            || file == last
+            || file.is_empty()
+            || file == "~"
+            || file.starts_with('<')
         {
             continue;
         }
-        let dir = match p.rfind('/') {
-            Some(at) => p[..=at].to_string(),
-            None => String::new(),
-        };
-        root = Some(match root {
-            None => dir,
+        last = file;
+        let p = slashes(file);
+        if site_packages(&p).is_some() || stdlib_relative(&p).is_some() {
+            continue;
+        }
+        let dir = p.rfind('/').map_or("", |at| &p[..=at]);
+        match &mut root {
+            None => root = Some(dir.to_string()),
             Some(r) => {
+                // The root only ever shrinks, to the common prefix ending at a '/'.
                 let common = r
                     .bytes()
                     .zip(dir.bytes())
                     .take_while(|(a, b)| a == b)
                     .count();
-                let common = r[..common].rfind('/').map_or(0, |at| at + 1);
-                r[..common].to_string()
+                let keep = r[..common].rfind('/').map_or(0, |at| at + 1);
+                r.truncate(keep);
+                if r.is_empty() {
+                    break;
+                }
             }
-        });
+        }
     }
     root.unwrap_or_default()
 }

@@ -415,7 +415,8 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         });
     }
     let metric = options.metric;
-    rows.sort_by(|a, b| b.delta_of(metric).total_cmp(&a.delta_of(metric)));
+    let deltas: Vec<f64> = rows.iter().map(|r| -r.delta_of(metric)).collect();
+    permute(&mut rows, |a, b| deltas[a].total_cmp(&deltas[b]));
     let mut counts = Counts::default();
     rows.iter().for_each(|r| counts.add(r.status));
     let top = |r: &Row| TopEntry {
@@ -455,6 +456,19 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         rows,
         order: default_order(),
     }
+}
+
+/// Stable-sorts `items` by comparing their positions with `cmp`, moving each item once
+/// (rows are large: sorting them in place would copy them around many times).
+pub fn permute<T>(items: &mut Vec<T>, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| cmp(a, b));
+    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
+    items.extend(
+        order
+            .into_iter()
+            .map(|i| slots[i].take().expect("each index once")),
+    );
 }
 
 /// Columns a comparison's rows can be sorted by.
@@ -517,13 +531,23 @@ impl Comparison {
             }
         };
         if field == SortField::Name {
-            self.rows.sort_by(|a, b| a.display.cmp(&b.display));
+            let rows = &self.rows;
+            let names: Vec<&str> = rows.iter().map(|r| r.display.as_str()).collect();
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(|&a, &b| names[a].cmp(names[b]));
             if reverse {
-                self.rows.reverse();
+                order.reverse();
             }
+            let rank: Vec<usize> = {
+                let mut rank = vec![0; order.len()];
+                order.iter().enumerate().for_each(|(pos, &i)| rank[i] = pos);
+                rank
+            };
+            permute(&mut self.rows, |a, b| rank[a].cmp(&rank[b]));
             return;
         }
-        self.rows.sort_by(|a, b| match (key(a), key(b)) {
+        let keys: Vec<Option<f64>> = self.rows.iter().map(key).collect();
+        permute(&mut self.rows, |a, b| match (keys[a], keys[b]) {
             (Some(x), Some(y)) => {
                 let o = y.total_cmp(&x);
                 if reverse { o.reverse() } else { o }
