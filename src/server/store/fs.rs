@@ -128,7 +128,7 @@ impl FsStore {
                 out.push(meta);
             }
         }
-        out.sort_by(|a, b| (a.uploaded_ms, a.id).cmp(&(b.uploaded_ms, b.id)));
+        out.sort_by_key(|m| (m.uploaded_ms, m.id));
         Ok(out)
     }
 
