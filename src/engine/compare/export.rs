@@ -235,19 +235,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                 return out;
             }
             // Sorted by change: regressions and improvements apart, each biggest first.
-            for (title, statuses, rev) in [
-                ("Slower", [Status::Slower, Status::New], false),
-                ("Faster", [Status::Faster, Status::Removed], true),
-            ] {
-                let pick: Box<dyn Iterator<Item = &super::Row>> = if rev {
-                    Box::new(c.rows.iter().rev())
-                } else {
-                    Box::new(c.rows.iter())
-                };
-                let all: Vec<&super::Row> = pick.filter(|r| statuses.contains(&r.status)).collect();
-                if all.is_empty() {
-                    continue;
-                }
+            for (title, all) in sections(c) {
                 let shown = &all[..all.len().min(take)];
                 let _ = writeln!(out, "\n{title} ({}):", all.len());
                 out.push_str(&rows_table(shown, s.metric).text());
@@ -301,28 +289,23 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                 "\n**{} slower, {} faster, {} new, {} removed**, {} unchanged (threshold: {} ms and {}%).\n",
                 k.slower, k.faster, k.new, k.removed, k.unchanged, s.min_ms, s.min_pct
             );
-            for (title, statuses, rev) in [
-                ("Slower", [Status::Slower, Status::New], false),
-                ("Faster", [Status::Faster, Status::Removed], true),
-            ] {
-                let pick: Box<dyn Iterator<Item = &super::Row>> = if rev {
-                    Box::new(c.rows.iter().rev())
-                } else {
-                    Box::new(c.rows.iter())
-                };
-                let rows: Vec<&super::Row> = pick
-                    .filter(|r| statuses.contains(&r.status))
-                    .take(n)
-                    .collect();
-                if !rows.is_empty() {
-                    let _ = writeln!(out, "#### {title}\n");
-                    out.push_str(&rows_table(&rows, s.metric).markdown());
-                    out.push('\n');
-                }
+            for (title, all) in sections(c) {
+                let _ = writeln!(out, "#### {title}\n");
+                out.push_str(&rows_table(&all[..all.len().min(n)], s.metric).markdown());
+                out.push('\n');
             }
             out
         }
     }
+}
+
+/// Regressions (slower and new, biggest first) and improvements (faster and removed,
+/// biggest first), leaving out an empty section. Rows must be sorted by change.
+fn sections(c: &Comparison) -> Vec<(&'static str, Vec<&super::Row>)> {
+    let is = |statuses: [Status; 2]| move |r: &&super::Row| statuses.contains(&r.status);
+    let slower: Vec<&super::Row> = c.rows.iter().filter(is([Status::Slower, Status::New])).collect();
+    let faster: Vec<&super::Row> = c.rows.iter().rev().filter(is([Status::Faster, Status::Removed])).collect();
+    [("Slower", slower), ("Faster", faster)].into_iter().filter(|(_, rows)| !rows.is_empty()).collect()
 }
 
 fn summary_text(c: &Comparison) -> String {
