@@ -303,9 +303,21 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
 /// biggest first), leaving out an empty section. Rows must be sorted by change.
 fn sections(c: &Comparison) -> Vec<(&'static str, Vec<&super::Row>)> {
     let is = |statuses: [Status; 2]| move |r: &&super::Row| statuses.contains(&r.status);
-    let slower: Vec<&super::Row> = c.rows.iter().filter(is([Status::Slower, Status::New])).collect();
-    let faster: Vec<&super::Row> = c.rows.iter().rev().filter(is([Status::Faster, Status::Removed])).collect();
-    [("Slower", slower), ("Faster", faster)].into_iter().filter(|(_, rows)| !rows.is_empty()).collect()
+    let slower: Vec<&super::Row> = c
+        .rows
+        .iter()
+        .filter(is([Status::Slower, Status::New]))
+        .collect();
+    let faster: Vec<&super::Row> = c
+        .rows
+        .iter()
+        .rev()
+        .filter(is([Status::Faster, Status::Removed]))
+        .collect();
+    [("Slower", slower), ("Faster", faster)]
+        .into_iter()
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect()
 }
 
 fn summary_text(c: &Comparison) -> String {
