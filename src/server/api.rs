@@ -525,7 +525,14 @@ async fn compare_profiles(
     };
     // Serialised straight to bytes: a comparison of large profiles is megabytes of JSON,
     // and going through a `Value` tree first costs more than the comparison itself.
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], value).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        value,
+    )
+        .into_response())
 }
 
 /// `GET /api/debug/all-sessions`: 404 unless `debug-endpoints = true`; then needs
