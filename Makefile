@@ -51,18 +51,26 @@ bench:
 	cargo run --release --example parse_memory -- tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
 	$(PYTHON311) bench/pstats_cpython.py tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
 
-## Load test: a release server on a spare port with a throwaway data dir, 16 clients.
+## Load test: a release server on a spare port with a throwaway data dir, 16 clients; once
+## with the file store and once with Redis (a redis-server of its own on a spare port).
 LOAD_ADDR ?= 127.0.0.1:3918
+LOAD_REDIS_PORT ?= 3919
+LOAD_ENV = PROFDIFF_SITE_ADDR=$(LOAD_ADDR) PROFDIFF_DATA_DIR="$(CARGO_TARGET_DIR)/load-data" \
+	PROFDIFF_MAX_PROFILES_PER_SESSION=1000000 PROFDIFF_MAX_SESSION_MB=1000000 PROFDIFF_MIN_FREE_DISK_MB=0 RUST_LOG=warn
+define load_run
+	$(LOAD_ENV) $(1) "$(CARGO_TARGET_DIR)/release/profdiff" serve & pid=$$!; \
+	trap "kill $$pid $${rpid:-}" EXIT; \
+	for i in $$(seq 100); do curl -sf http://$(LOAD_ADDR)/api/health >/dev/null && break; sleep 0.1; done; \
+	"$(CARGO_TARGET_DIR)/release/examples/loadtest" http://$(LOAD_ADDR) 16 10
+endef
 loadtest:
 	cargo build --release --features ssr --bin profdiff
 	cargo build --release --example loadtest
 	rm -rf "$(CARGO_TARGET_DIR)/load-data"
-	PROFDIFF_SITE_ADDR=$(LOAD_ADDR) PROFDIFF_DATA_DIR="$(CARGO_TARGET_DIR)/load-data" \
-	PROFDIFF_MAX_PROFILES_PER_SESSION=1000000 PROFDIFF_MAX_SESSION_MB=1000000 PROFDIFF_MIN_FREE_DISK_MB=0 RUST_LOG=warn \
-		"$(CARGO_TARGET_DIR)/release/profdiff" serve & pid=$$!; \
-	trap "kill $$pid" EXIT; \
-	for i in $$(seq 100); do curl -sf http://$(LOAD_ADDR)/api/health >/dev/null && break; sleep 0.1; done; \
-	"$(CARGO_TARGET_DIR)/release/examples/loadtest" http://$(LOAD_ADDR) 16 10
+	$(call load_run,)
+	redis-server --port $(LOAD_REDIS_PORT) --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null & rpid=$$!; \
+	trap "kill $$rpid" EXIT; sleep 0.5; \
+	$(call load_run,PROFDIFF_STORAGE=redis PROFDIFF_REDIS_URL=redis://127.0.0.1:$(LOAD_REDIS_PORT))
 
 ## Regenerate the CPython oracle fixtures (needs pyenv's interpreters).
 fixtures:

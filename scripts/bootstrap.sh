@@ -3,8 +3,8 @@
 #
 #   scripts/bootstrap.sh run    what `make run` needs: wasm32 target, cargo-leptos,
 #                               wasm-bindgen-cli (the version in Cargo.lock), wasm-opt
-#   scripts/bootstrap.sh test   all of the above, plus Debian's chromium and end2end's npm
-#                               packages (Playwright; it never downloads a browser here)
+#   scripts/bootstrap.sh test   all of the above, plus Debian's chromium and redis-server, and
+#                               end2end's npm packages (Playwright; it never downloads a browser)
 #
 # cargo-leptos would otherwise download wasm-bindgen, wasm-opt and sass from GitHub, which
 # this machine cannot reach, so each tool is put on PATH first from a package registry.
@@ -71,6 +71,11 @@ fi
 # --- Test side -------------------------------------------------------------------------
 if ! [ -x /usr/bin/chromium ]; then
     apt_install chromium
+fi
+
+# The Redis backend's tests start their own redis-server on a loopback port.
+if ! have redis-server || ! have redis-cli; then
+    apt_install redis-server
 fi
 
 if ! have npm; then apt_install nodejs npm; fi

@@ -1,19 +1,42 @@
-//! The REST API end to end: the real binary on a loopback port with a temp data dir.
+//! The REST API end to end: the real binary on a loopback port with a temp data dir, on
+//! each storage backend (the Redis runs start their own redis-server on a free port).
 #![cfg(feature = "ssr")]
 
 mod common;
 
 use std::time::Duration;
 
-use common::{SMALL, Server, fixture};
+use common::{Backend, SMALL, Server, fixture};
 use serde_json::json;
 
 const CONFIG: &str = "";
 
-#[test]
-fn sessions_are_isolated() {
+/// Each listed test runs once per backend: `filesystem::name` and `redis::name`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod filesystem {
+            $( #[test] fn $name() { super::$name(super::Backend::Filesystem) } )*
+        }
+        mod redis {
+            $( #[test] fn $name() { super::$name(super::Backend::Redis) } )*
+        }
+    };
+}
+
+on_both_backends!(
+    sessions_are_isolated,
+    fifty_concurrent_uploads_into_one_session,
+    upload_list_rows_raw_compare_delete_clear,
+    bad_input_gets_clear_errors_and_stored_data_survives,
+    quotas,
+    debug_endpoint_lists_sessions,
+    security_headers_and_health,
+);
+
+fn sessions_are_isolated(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), CONFIG);
+    let running = backend.start(&dir.path().join("data"), CONFIG);
+    let server = &running.server;
     let api = server.api();
     let sessions: Vec<(String, &str)> = (0..20)
         .map(|i| (api.new_session(), SMALL[i % SMALL.len()]))
@@ -54,10 +77,10 @@ fn sessions_are_isolated() {
     );
 }
 
-#[test]
-fn fifty_concurrent_uploads_into_one_session() {
+fn fifty_concurrent_uploads_into_one_session(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), CONFIG);
+    let running = backend.start(&dir.path().join("data"), CONFIG);
+    let server = &running.server;
     let api = server.api();
     let sid = api.new_session();
     std::thread::scope(|s| {
@@ -84,10 +107,10 @@ fn fifty_concurrent_uploads_into_one_session() {
     assert_eq!(info["profiles"], 50);
 }
 
-#[test]
-fn upload_list_rows_raw_compare_delete_clear() {
+fn upload_list_rows_raw_compare_delete_clear(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), CONFIG);
+    let running = backend.start(&dir.path().join("data"), CONFIG);
+    let server = &running.server;
     let api = server.api();
     let sid = api.new_session();
     let before = std::fs::read("tests/fixtures/compare/before_3.11.prof").unwrap();
@@ -170,15 +193,15 @@ fn upload_list_rows_raw_compare_delete_clear() {
     let (status, info) = api.get(&sid, "/session-info");
     assert_eq!(
         (status, &info["profiles"], &info["storage"]),
-        (200, &json!(0), &json!("filesystem")),
+        (200, &json!(0), &json!(backend.name())),
         "the session stays"
     );
 }
 
-#[test]
-fn bad_input_gets_clear_errors_and_stored_data_survives() {
+fn bad_input_gets_clear_errors_and_stored_data_survives(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), "max-upload-mb = 1\n");
+    let running = backend.start(&dir.path().join("data"), "max-upload-mb = 1\n");
+    let server = &running.server;
     let api = server.api();
     let sid = api.new_session();
     assert_eq!(api.upload_fixture(&sid, "cprofile_3.11.prof").0, 201);
@@ -278,10 +301,10 @@ fn bad_input_gets_clear_errors_and_stored_data_survives() {
     assert_eq!(status, 200);
 }
 
-#[test]
-fn quotas() {
+fn quotas(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), "max-profiles-per-session = 3\n");
+    let running = backend.start(&dir.path().join("data"), "max-profiles-per-session = 3\n");
+    let server = &running.server;
     let api = server.api();
     let sid = api.new_session();
     let small = fixture("gprof2dot_print1.pstats");
@@ -332,7 +355,7 @@ fn persistence_across_restart_and_expiry() {
 }
 
 #[test]
-fn debug_endpoint() {
+fn debug_endpoint_is_off_by_default_and_needs_a_token() {
     let dir = tempfile::tempdir().unwrap();
     let off = Server::start(&dir.path().join("a"), CONFIG);
     let r = reqwest::blocking::get(format!("{}/api/debug/all-sessions", off.base)).unwrap();
@@ -355,12 +378,16 @@ fn debug_endpoint() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PROFDIFF_ADMIN_TOKEN"));
+}
 
-    let on = Server::start_with_env(
+fn debug_endpoint_lists_sessions(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let running = backend.start_with_env(
         &dir.path().join("c"),
         "debug-endpoints = true\n",
         &[("PROFDIFF_ADMIN_TOKEN", "s3cret")],
     );
+    let on = &running.server;
     let api = on.api();
     let sid = api.new_session();
     assert_eq!(api.upload_fixture(&sid, "yappi.prof").0, 201);
@@ -392,13 +419,14 @@ fn debug_endpoint() {
         "ids shortened to 8 characters"
     );
     assert_eq!(sessions[0]["profiles"], 1);
+    assert!(sessions[0]["bytes"].as_u64().unwrap() > 0);
     assert!(!body.to_string().contains(&sid), "full ids never shown");
 }
 
-#[test]
-fn security_headers_and_health() {
+fn security_headers_and_health(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), CONFIG);
+    let running = backend.start(&dir.path().join("data"), CONFIG);
+    let server = &running.server;
     for path in ["/", "/api/health"] {
         let r = reqwest::blocking::get(format!("{}{path}", server.base)).unwrap();
         let h = r.headers();
@@ -417,5 +445,5 @@ fn security_headers_and_health() {
         .json()
         .unwrap();
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["storage"], "filesystem");
+    assert_eq!(health["storage"], backend.name());
 }

@@ -100,6 +100,8 @@ async fn health(State(state): State<AppState>) -> Response {
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },
         "storage": state.store.kind(),
+        // Whether the storage answers: the data dir takes writes, or Redis replies to PING.
+        "storage_connected": ok,
         "version": env!("CARGO_PKG_VERSION"),
     });
     let status = if ok {

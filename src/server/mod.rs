@@ -63,7 +63,7 @@ fn default_leptos_options() -> LeptosOptions {
 
 /// Opens storage and checks settings that need more than one key: what `serve` does
 /// before it listens.
-pub fn state(config: Config, admin_token: Option<String>) -> Result<AppState, String> {
+pub async fn state(config: Config, admin_token: Option<String>) -> Result<AppState, String> {
     if config.debug_endpoints && admin_token.as_deref().is_none_or(str::is_empty) {
         return Err("debug-endpoints = true needs PROFDIFF_ADMIN_TOKEN to be set".into());
     }
@@ -76,11 +76,9 @@ pub fn state(config: Config, admin_token: Option<String>) -> Result<AppState, St
             )
             .map_err(|e| format!("cannot use data-dir {}: {e}", config.data_dir.display()))?,
         )),
-        config::StorageKind::Redis => {
-            return Err(
-                "storage = \"redis\" is not available in this build yet; use \"filesystem\"".into(),
-            );
-        }
+        config::StorageKind::Redis => Arc::new(
+            store::redis::RedisStore::connect(&config.redis_url, config.session_ttl_hours).await?,
+        ),
     };
     Ok(AppState {
         leptos_options: leptos_options(&config),
@@ -125,7 +123,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(config: Config) -> Result<(), String> {
     let addr = config.site_addr;
     let interval = std::time::Duration::from_secs_f64(config.cleanup_interval_minutes * 60.0);
-    let state = state(config, std::env::var("PROFDIFF_ADMIN_TOKEN").ok())?;
+    let state = state(config, std::env::var("PROFDIFF_ADMIN_TOKEN").ok()).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} (site-addr): {e}"))?;

@@ -229,3 +229,145 @@ pub const SMALL: &[&str] = &[
     "pstatsview_fast.stats",
     "merged_3.11.prof",
 ];
+
+/// A real `redis-server` on a free loopback port, in its own directory.
+pub struct RedisServer {
+    child: Option<Child>,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    persist: bool,
+}
+
+impl RedisServer {
+    /// With `persist`, every write is appended to an fsync'ed log, so a restart loses nothing.
+    pub fn start(persist: bool) -> RedisServer {
+        let mut r = RedisServer {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            persist,
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("redis-server is not installed (make test installs it: apt-get install redis-server)");
+        let child = Command::new(bin)
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args([
+                "--appendonly",
+                if self.persist { "yes" } else { "no" },
+                "--appendfsync",
+                "always",
+            ])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.cli(&["PING"]).trim() == "PONG" {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli` output for one command.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// SIGTERM: Redis flushes its log and exits.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let _ = c.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Which storage a test server uses.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Filesystem,
+    Redis,
+}
+
+/// A server, and the Redis it uses (if any).
+pub struct Running {
+    pub server: Server,
+    pub redis: Option<RedisServer>,
+}
+
+impl Backend {
+    /// Starts a server on this backend; `config` is extra Leptos.toml text.
+    pub fn start(self, dir: &Path, config: &str) -> Running {
+        self.start_with_env(dir, config, &[])
+    }
+
+    pub fn start_with_env(self, dir: &Path, config: &str, env: &[(&str, &str)]) -> Running {
+        match self {
+            Backend::Filesystem => Running {
+                server: Server::start_with_env(dir, config, env),
+                redis: None,
+            },
+            Backend::Redis => {
+                let redis = RedisServer::start(false);
+                let config = format!(
+                    "{config}\nstorage = \"redis\"\nredis-url = \"{}\"\n",
+                    redis.url()
+                );
+                Running {
+                    server: Server::start_with_env(dir, &config, env),
+                    redis: Some(redis),
+                }
+            }
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Filesystem => "filesystem",
+            Backend::Redis => "redis",
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! store then *commits* them all at once or not at all, checking quotas atomically.
 
 pub mod fs;
+pub mod redis;
 
 use std::path::PathBuf;
 
