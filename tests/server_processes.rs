@@ -9,25 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Api, SMALL, Server, fixture};
+use common::{Api, SMALL, Server, check_listed, fixture};
 use serde_json::Value;
-
-/// Every listed profile must be complete: its rows load and its raw bytes are exactly one
-/// of the fixtures that was uploaded under that name.
-fn check_listed(api: &Api, sid: &str, list: &[Value]) {
-    for p in list {
-        let id = p["id"].as_str().unwrap();
-        let name = p["name"].as_str().unwrap();
-        let fixture_name = name.split_once(':').map_or(name, |(_, f)| f);
-        let (status, bytes) = api.get_bytes(sid, &format!("/profiles/{id}/raw"));
-        // A concurrent delete or clear may remove it after the listing.
-        if status == 404 {
-            continue;
-        }
-        assert_eq!(status, 200);
-        assert_eq!(bytes, fixture(fixture_name), "{name}: complete bytes");
-    }
-}
 
 #[test]
 fn three_processes_share_one_data_dir() {
@@ -69,7 +52,7 @@ fn three_processes_share_one_data_dir() {
                                     "a profile in the wrong session"
                                 );
                             }
-                            check_listed(api, sid, &list);
+                            check_listed(api, sid, &list, false);
                         }
                         4 => {
                             let list = api.list(sid);
@@ -105,7 +88,7 @@ fn three_processes_share_one_data_dir() {
                 ids, expected[sid],
                 "session {sid}: no lost and no extra profiles, seen from every process"
             );
-            check_listed(api, sid, &list);
+            check_listed(api, sid, &list, true);
         }
     }
 }
@@ -171,7 +154,7 @@ fn kill_9_during_uploads_loses_nothing_acknowledged() {
             "acknowledged upload {id} lost"
         );
     }
-    check_listed(&api, &sid, &list);
+    check_listed(&api, &sid, &list, true);
     for p in &list {
         let (status, _) = api.get(&sid, &format!("/profiles/{}", p["id"].as_str().unwrap()));
         assert_eq!(status, 200, "every listed profile parses");

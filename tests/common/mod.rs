@@ -212,6 +212,24 @@ impl Api {
     }
 }
 
+/// Every listed profile must be complete: its rows load and its raw bytes are exactly one
+/// of the fixtures that was uploaded under that name.
+/// With `strict`, nothing may vanish between listing and reading (no concurrent deletes).
+pub fn check_listed(api: &Api, sid: &str, list: &[Value], strict: bool) {
+    for p in list {
+        let id = p["id"].as_str().unwrap();
+        let name = p["name"].as_str().unwrap();
+        let fixture_name = name.split_once(':').map_or(name, |(_, f)| f);
+        let (status, bytes) = api.get_bytes(sid, &format!("/profiles/{id}/raw"));
+        // A concurrent delete or clear may remove it after the listing.
+        if status == 404 && !strict {
+            continue;
+        }
+        assert_eq!(status, 200);
+        assert_eq!(bytes, fixture(fixture_name), "{name}: complete bytes");
+    }
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(FIXTURES).join(name)).unwrap()
 }

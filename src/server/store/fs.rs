@@ -270,23 +270,19 @@ impl Store for Arc<FsStore> {
     ) -> Result<Vec<ProfileMeta>, StoreError> {
         blocking(self, move |s| {
             let incoming: u64 = staged.iter().map(|st| st.meta.size_bytes).sum();
-            if s.min_free > 0 && fs4::available_space(&s.root).is_ok_and(|free| free.saturating_sub(incoming) < s.min_free) {
+            if s.min_free > 0
+                && fs4::available_space(&s.root)
+                    .is_ok_and(|free| free.saturating_sub(incoming) < s.min_free)
+            {
                 return Err(StoreError::NoSpace);
             }
             s.locked(id, |dir, _| {
                 let (count, bytes) = dir_usage(dir);
                 if count + staged.len() > quotas.max_profiles {
-                    return Err(StoreError::Quota(format!(
-                        "this session holds {count} profiles; the limit is {} (delete some or clear the session)",
-                        quotas.max_profiles
-                    )));
+                    return Err(quotas.too_many_profiles(count));
                 }
                 if bytes + incoming > quotas.max_session_bytes {
-                    return Err(StoreError::Quota(format!(
-                        "this session would hold {} MB; the limit is {} MB (delete some or clear the session)",
-                        (bytes + incoming).div_ceil(1 << 20),
-                        quotas.max_session_bytes >> 20
-                    )));
+                    return Err(quotas.too_many_bytes(bytes + incoming));
                 }
                 let mut done: Vec<ProfileId> = Vec::new();
                 let result = (|| -> io::Result<()> {

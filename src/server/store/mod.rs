@@ -51,6 +51,25 @@ pub struct Quotas {
     pub max_session_bytes: u64,
 }
 
+impl Quotas {
+    /// The error for a session that already holds `count` profiles.
+    pub fn too_many_profiles(&self, count: impl std::fmt::Display) -> StoreError {
+        StoreError::Quota(format!(
+            "this session holds {count} profiles; the limit is {} (delete some or clear the session)",
+            self.max_profiles
+        ))
+    }
+
+    /// The error for a session that would hold `total` bytes.
+    pub fn too_many_bytes(&self, total: u64) -> StoreError {
+        StoreError::Quota(format!(
+            "this session would hold {} MB; the limit is {} MB (delete some or clear the session)",
+            total.div_ceil(1 << 20),
+            self.max_session_bytes >> 20
+        ))
+    }
+}
+
 /// One session in the debug listing.
 #[derive(Clone, Debug, Serialize)]
 pub struct SessionStats {

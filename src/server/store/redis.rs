@@ -225,15 +225,8 @@ impl Store for RedisStore {
         match reply.iter().map(String::as_str).collect::<Vec<_>>()[..] {
             ["ok"] => Ok(staged.into_iter().map(|s| s.meta).collect()),
             ["err", "session"] => Err(StoreError::SessionNotFound),
-            ["err", "profiles", count, _] => Err(StoreError::Quota(format!(
-                "this session holds {count} profiles; the limit is {} (delete some or clear the session)",
-                quotas.max_profiles
-            ))),
-            ["err", "bytes", _, total] => Err(StoreError::Quota(format!(
-                "this session would hold {} MB; the limit is {} MB (delete some or clear the session)",
-                total.parse::<u64>().unwrap_or(0).div_ceil(1 << 20),
-                quotas.max_session_bytes >> 20
-            ))),
+            ["err", "profiles", count, _] => Err(quotas.too_many_profiles(count)),
+            ["err", "bytes", _, total] => Err(quotas.too_many_bytes(total.parse().unwrap_or(0))),
             _ => Err(StoreError::Io(format!(
                 "unexpected reply from the commit script: {reply:?}"
             ))),
