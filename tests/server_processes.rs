@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Api, SMALL, Server, check_listed, fixture};
+use common::{Api, SMALL, Server, assert_sessions_hold, check_listed, fixture};
 use serde_json::Value;
 
 #[test]
@@ -76,21 +76,7 @@ fn three_processes_share_one_data_dir() {
             });
         }
     });
-    let expected = expected.into_inner().unwrap();
-    for sid in &sessions {
-        for api in &apis {
-            let list = api.list(sid);
-            let ids: HashSet<String> = list
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_string())
-                .collect();
-            assert_eq!(
-                ids, expected[sid],
-                "session {sid}: no lost and no extra profiles, seen from every process"
-            );
-            check_listed(api, sid, &list, true);
-        }
-    }
+    assert_sessions_hold(&apis, &expected.into_inner().unwrap());
 }
 
 #[test]

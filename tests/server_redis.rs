@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::{Api, RedisServer, SMALL, Server, check_listed, fixture};
+use common::{Api, RedisServer, SMALL, Server, assert_sessions_hold, fixture};
 
 fn redis_config(redis: &RedisServer, extra: &str) -> String {
     format!(
@@ -51,24 +51,7 @@ fn two_instances_share_every_session() {
             });
         }
     });
-    let stored = stored.into_inner().unwrap();
-    for sid in &sessions {
-        for api in &apis {
-            let list = api.list(sid);
-            let ids: HashSet<String> = list
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_string())
-                .collect();
-            assert_eq!(
-                &ids, &stored[sid],
-                "nothing lost, nothing in the wrong session"
-            );
-            for p in &list {
-                assert!(p["name"].as_str().unwrap().starts_with(sid.as_str()));
-            }
-            check_listed(api, sid, &list, true);
-        }
-    }
+    assert_sessions_hold(&apis, &stored.into_inner().unwrap());
 }
 
 #[test]

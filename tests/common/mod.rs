@@ -230,6 +230,35 @@ pub fn check_listed(api: &Api, sid: &str, list: &[Value], strict: bool) {
     }
 }
 
+/// After concurrent traffic has stopped: every session lists exactly the expected profile
+/// ids, seen from every instance, each named after its session (uploads are named
+/// `<session>:<fixture>`) and complete. Catches lost updates and cross-session mix-ups.
+pub fn assert_sessions_hold(
+    apis: &[Api],
+    expected: &std::collections::HashMap<String, std::collections::HashSet<String>>,
+) {
+    for (sid, ids) in expected {
+        for api in apis {
+            let list = api.list(sid);
+            let listed: std::collections::HashSet<String> = list
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                &listed, ids,
+                "session {sid}: no lost and no extra profiles, seen from every instance"
+            );
+            for p in &list {
+                assert!(
+                    p["name"].as_str().unwrap().starts_with(sid.as_str()),
+                    "a profile in the wrong session"
+                );
+            }
+            check_listed(api, sid, &list, true);
+        }
+    }
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(FIXTURES).join(name)).unwrap()
 }
