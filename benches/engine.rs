@@ -37,7 +37,7 @@ fn stats_text(data: &[u8]) -> String {
     let profile = Profile::parse(data).unwrap();
     let mut report = Report::new(vec![Source {
         label: "bench".into(),
-        profile,
+        profile: profile.into(),
     }]);
     report.sort(&[SortKey::parse("cumulative").unwrap()]);
     report.print_stats(&[])

@@ -15,7 +15,7 @@ fn main() {
             use profdiff::engine::{Report, SortKey, Source};
             let mut r = Report::new(vec![Source {
                 label: path.clone(),
-                profile,
+                profile: profile.into(),
             }]);
             r.sort(&[SortKey::parse("cumulative").unwrap()]);
             size += r.print_stats(&[]).len();

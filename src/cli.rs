@@ -363,7 +363,10 @@ pub fn stats(args: &StatsArgs, restrictions: &[Restriction]) -> Result<String, S
             }
             Err(_) => shown,
         };
-        sources.push(Source { label, profile });
+        sources.push(Source {
+            label,
+            profile: profile.into(),
+        });
     }
     let mut report = Report::new(sources);
     if args.strip_dirs {

@@ -31,7 +31,7 @@ fn use_profile(p: Profile) {
     let _ = p.strip_dirs();
     let mut r = Report::new(vec![Source {
         label: "x".into(),
-        profile: p,
+        profile: p.into(),
     }]);
     r.sort(&[
         SortKey::parse("cumulative").unwrap(),

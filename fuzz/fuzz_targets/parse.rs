@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(profile) = Profile::parse(data) else { return };
     let _ = profile.producer();
     let _ = Profile::parse(&profile.dump()).expect("our own dump parses");
-    let mut report = Report::new(vec![Source { label: "fuzz".into(), profile }]);
+    let mut report = Report::new(vec![Source { label: "fuzz".into(), profile: profile.into() }]);
     report.sort(&[SortKey::parse("time").unwrap(), SortKey::parse("stdname").unwrap()]);
     let _ = report.print_stats(&[Restriction::Count(50)]);
     let _ = report.print_callers(&[Restriction::Fraction(0.5)]);

@@ -193,17 +193,23 @@ impl fmt::Display for Producer {
     }
 }
 
-/// A whole dump: functions in dump order with an index by key.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// A whole dump: functions in dump order with an index by key. Built only by parsing or
+/// from functions (never deserialised, so the index is always complete).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Profile {
     functions: Vec<Function>,
     /// Written by Python 2 (its keys are byte strings; Python 3's are always `str`).
-    #[serde(default)]
     python2: bool,
     /// Key -> position. foldhash: several times faster than SipHash on these keys and
     /// still seeded per map, so crafted uploads cannot force collisions.
     #[serde(skip)]
     index: HashMap<FunctionKey, usize, foldhash::fast::RandomState>,
+}
+
+impl AsRef<Profile> for Profile {
+    fn as_ref(&self) -> &Profile {
+        self
+    }
 }
 
 /// Why bytes are not a profile dump. The message is what a user sees.
@@ -291,16 +297,6 @@ impl Profile {
     fn push(&mut self, f: Function) {
         self.index.insert(f.key.clone(), self.functions.len());
         self.functions.push(f);
-    }
-
-    /// Rebuilds the key index (after deserialising).
-    pub fn reindex(&mut self) {
-        self.index = self
-            .functions
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.key.clone(), i))
-            .collect();
     }
 
     /// Whether Python 2 wrote this dump (reports then print as Python 2.7's pstats).

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -141,13 +142,15 @@ impl Restriction {
 /// One loaded dump: the line pstats prints for it (`"<ctime>    <path>"`) and its profile.
 pub struct Source {
     pub label: String,
-    pub profile: Profile,
+    /// Shared: a report of one profile (the common case, and the server's, which caches
+    /// parsed profiles) never copies it.
+    pub profile: Arc<Profile>,
 }
 
 /// The state of a `pstats.Stats` object.
 pub struct Report {
     files: Vec<String>,
-    profile: Profile,
+    profile: Arc<Profile>,
     /// Length of each function's pstats name, in characters (what `ljust` counts). The
     /// names themselves are written straight into the output when printed.
     name_len: Vec<usize>,
@@ -177,7 +180,7 @@ impl Report {
             Some(first) => Report::single(first),
             None => Report::single(Source {
                 label: String::new(),
-                profile: Profile::default(),
+                profile: Arc::default(),
             }),
         };
         if report.files == [String::new()] {
@@ -190,7 +193,8 @@ impl Report {
             report.total_calls += item.total_calls;
             report.prim_calls += item.prim_calls;
             report.total_tt += item.total_tt;
-            report.profile.merge(&item.profile);
+            // Copied only here, when several files are merged into the first.
+            Arc::make_mut(&mut report.profile).merge(&item.profile);
         }
         report.refresh_name_lengths();
         report
@@ -235,7 +239,7 @@ impl Report {
 
     /// `strip_dirs()`: totals stay as loaded; the order is forgotten.
     pub fn strip_dirs(&mut self) {
-        self.profile = self.profile.strip_dirs();
+        self.profile = Arc::new(self.profile.strip_dirs());
         self.order = None;
         self.refresh_name_lengths();
     }

@@ -326,7 +326,7 @@ async fn profile_rows(
         restrictions.push(Restriction::Count(n));
     }
     let rows = tokio::task::spawn_blocking(move || {
-        let mut report = Report::new(vec![Source { label: String::new(), profile: (*profile).clone() }]);
+        let mut report = Report::new(vec![Source { label: String::new(), profile }]);
         report.sort(&keys);
         let funcs = report.profile().functions();
         report
@@ -495,24 +495,17 @@ async fn compare_profiles(
             c.map_err(|e| ApiError::Internal(e.to_string()))?
         }
         (None, None, Some(bs), Some(cs), None) if !bs.is_empty() && !cs.is_empty() => {
-            let bs: Vec<Profile> = load(bs)
-                .await?
-                .into_iter()
-                .map(|(_, p)| (*p).clone())
-                .collect();
-            let cs: Vec<Profile> = load(cs)
-                .await?
-                .into_iter()
-                .map(|(_, p)| (*p).clone())
-                .collect();
+            // The cached profiles are shared, not copied.
+            let bs: Vec<Arc<Profile>> = load(bs).await?.into_iter().map(|(_, p)| p).collect();
+            let cs: Vec<Arc<Profile>> = load(cs).await?.into_iter().map(|(_, p)| p).collect();
             serde_json::to_vec(&compare_runs(&bs, &cs, &options))
                 .map_err(|e| ApiError::Internal(e.to_string()))?
         }
         (None, None, None, None, Some(series)) if series.len() >= 2 => {
-            let ps: Vec<(String, Profile)> = load(series)
+            let ps: Vec<(String, Arc<Profile>)> = load(series)
                 .await?
                 .into_iter()
-                .map(|(m, p)| (m.name, (*p).clone()))
+                .map(|(m, p)| (m.name, p))
                 .collect();
             serde_json::to_vec(&matrix(&ps, metric))
                 .map_err(|e| ApiError::Internal(e.to_string()))?

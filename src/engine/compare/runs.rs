@@ -145,12 +145,17 @@ pub struct RunsComparison {
 
 /// N baseline runs against M candidate runs. Rows come sorted by the change of medians,
 /// largest regression first.
-pub fn compare_runs(
-    baselines: &[Profile],
-    candidates: &[Profile],
+/// Takes owned profiles or shared ones (`Arc<Profile>`, as the server caches them) alike.
+pub fn compare_runs<P: AsRef<Profile>>(
+    baselines: &[P],
+    candidates: &[P],
     options: &Options,
 ) -> RunsComparison {
-    let all: Vec<&Profile> = baselines.iter().chain(candidates).collect();
+    let all: Vec<&Profile> = baselines
+        .iter()
+        .chain(candidates)
+        .map(AsRef::as_ref)
+        .collect();
     let a = align(&all);
     let nb = baselines.len();
     let m = options.metric;
@@ -185,7 +190,7 @@ pub fn compare_runs(
         });
     }
     rows.sort_by(|x, y| y.delta.total_cmp(&x.delta));
-    let totals = |ps: &[Profile]| Spread::of(ps.iter().map(Profile::total_time).collect());
+    let totals = |ps: &[P]| Spread::of(ps.iter().map(|p| p.as_ref().total_time()).collect());
     let (bt, ct) = (totals(baselines), totals(candidates));
     RunsComparison {
         summary: RunsSummary {
@@ -242,8 +247,8 @@ pub struct Matrix {
 
 /// K profiles in order: each function's value in each, and first-to-last change. Rows
 /// come sorted by that change, largest regression first.
-pub fn matrix(profiles: &[(String, Profile)], metric: Metric) -> Matrix {
-    let refs: Vec<&Profile> = profiles.iter().map(|(_, p)| p).collect();
+pub fn matrix<P: AsRef<Profile>>(profiles: &[(String, P)], metric: Metric) -> Matrix {
+    let refs: Vec<&Profile> = profiles.iter().map(|(_, p)| p.as_ref()).collect();
     let a = align(&refs);
     let mut rows: Vec<MatrixRow> = a
         .keys
