@@ -426,6 +426,16 @@ struct CompareRequest {
     sort: Option<String>,
 }
 
+/// Runs a comparison and its serialisation (CPU-heavy) on the blocking pool, not the async runtime's threads.
+async fn off_runtime(
+    f: impl FnOnce() -> serde_json::Result<Vec<u8>> + Send + 'static,
+) -> Result<Vec<u8>, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// `POST /api/compare`: the comparison JSON contract (docs/compare-json.md).
 async fn compare_profiles(
     State(state): State<AppState>,
@@ -483,23 +493,20 @@ async fn compare_profiles(
                     ))
                 })?),
             };
-            let c = tokio::task::spawn_blocking(move || {
+            off_runtime(move || {
                 let mut c = compare::compare(&base, &cand, &options);
                 if let Some(field) = sort {
                     c.sort(field, false);
                 }
                 serde_json::to_vec(&c)
             })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-            c.map_err(|e| ApiError::Internal(e.to_string()))?
+            .await?
         }
         (None, None, Some(bs), Some(cs), None) if !bs.is_empty() && !cs.is_empty() => {
             // The cached profiles are shared, not copied.
             let bs: Vec<Arc<Profile>> = load(bs).await?.into_iter().map(|(_, p)| p).collect();
             let cs: Vec<Arc<Profile>> = load(cs).await?.into_iter().map(|(_, p)| p).collect();
-            serde_json::to_vec(&compare_runs(&bs, &cs, &options))
-                .map_err(|e| ApiError::Internal(e.to_string()))?
+            off_runtime(move || serde_json::to_vec(&compare_runs(&bs, &cs, &options))).await?
         }
         (None, None, None, None, Some(series)) if series.len() >= 2 => {
             let ps: Vec<(String, Arc<Profile>)> = load(series)
@@ -507,8 +514,7 @@ async fn compare_profiles(
                 .into_iter()
                 .map(|(m, p)| (m.name, p))
                 .collect();
-            serde_json::to_vec(&matrix(&ps, metric))
-                .map_err(|e| ApiError::Internal(e.to_string()))?
+            off_runtime(move || serde_json::to_vec(&matrix(&ps, metric))).await?
         }
         _ => {
             return Err(ApiError::BadRequest(
