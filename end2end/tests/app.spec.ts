@@ -1,43 +1,161 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { AFTER, BEFORE, SMALL, UUID, diffRow, fixture, listedNames, pick, sessionId, upload } from "./helpers";
 
-/** Waits for hydration: the session id is filled in by the browser only. */
-async function sessionId(page: Page): Promise<string> {
-  const badge = page.getByTestId("session-id");
-  await expect(badge).not.toHaveText("…");
-  const full = await badge.getAttribute("title");
-  expect(full).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  return full!;
-}
-
-test("page renders on the server and hydrates in the browser", async ({ page }) => {
+test("page renders on the server and hydrates with a server-minted session", async ({ page }) => {
   await page.goto("/");
   await expect(page).toHaveTitle("profdiff");
   await expect(page.getByRole("heading", { name: "profdiff" })).toBeVisible();
-  const before = await sessionId(page);
-  // A click only does something once the wasm app has hydrated.
-  await page.getByTestId("new-session").click();
-  await expect(page.getByTestId("session-id")).not.toHaveAttribute("title", before);
-  const after = await sessionId(page);
-  expect(after).not.toBe(before);
-  // The new id is what the tab keeps.
-  expect(await page.evaluate(() => sessionStorage.getItem("profdiff.session"))).toBe(JSON.stringify(after));
+  const id = await sessionId(page);
+  expect(await page.evaluate(() => sessionStorage.getItem("profdiff.session"))).toBe(JSON.stringify(id));
+  // The server knows the session: the REST API answers for it.
+  const info = await page.request.get("/api/session-info", { headers: { "X-Session-Id": id } });
+  expect(info.status()).toBe(200);
+  await expect(page.getByTestId("session-profiles")).toHaveText("0 profiles");
+  await expect(page.getByTestId("session-expiry")).toContainText("expires in");
+  await expect(page.getByTestId("empty-list")).toBeVisible();
 });
 
-test("two tabs get different session ids", async ({ context }) => {
+test("reload keeps the tab's session and its profiles", async ({ page }) => {
+  await page.goto("/");
+  const first = await sessionId(page);
+  await upload(page, [SMALL]);
+  await page.reload();
+  expect(await sessionId(page)).toBe(first);
+  await expect(page.getByTestId("profile-row")).toHaveCount(1);
+  await expect(page.getByTestId("session-notice")).toHaveCount(0);
+});
+
+test("two tabs are isolated: each sees only its own uploads", async ({ context }) => {
   const a = await context.newPage();
   const b = await context.newPage();
   await a.goto("/");
   await b.goto("/");
-  const idA = await sessionId(a);
-  const idB = await sessionId(b);
-  expect(idA).not.toBe(idB);
+  expect(await sessionId(a)).not.toBe(await sessionId(b));
+  await upload(a, [BEFORE]);
+  await upload(b, [AFTER, SMALL]);
+  await a.reload();
+  await b.reload();
+  await expect(a.getByTestId("profile-row")).toHaveCount(1);
+  await expect(b.getByTestId("profile-row")).toHaveCount(2);
+  expect(await listedNames(a)).toEqual(["before_3.11.prof"]);
+  expect(await listedNames(b)).toEqual(["after_3.11.prof", "cprofile_3.11.prof"]);
 });
 
-test("reload keeps the tab's session id", async ({ page }) => {
+test("a duplicated tab (same sessionStorage) gets its own session", async ({ context }) => {
+  const original = await context.newPage();
+  await original.goto("/");
+  const id = await sessionId(original);
+  await upload(original, [SMALL]);
+  // What "Duplicate tab" does: a new page that starts with the same sessionStorage.
+  const copy = await context.newPage();
+  await copy.addInitScript((value) => {
+    if (!sessionStorage.getItem("profdiff.session")) sessionStorage.setItem("profdiff.session", value);
+  }, JSON.stringify(id));
+  await copy.goto("/");
+  const copyId = await sessionId(copy);
+  expect(copyId).not.toBe(id);
+  await expect(copy.getByTestId("session-notice")).toContainText("copy of another tab");
+  await expect(copy.getByTestId("empty-list")).toBeVisible();
+  // The original keeps its session and profiles.
+  await original.reload();
+  expect(await sessionId(original)).toBe(id);
+  await expect(original.getByTestId("profile-row")).toHaveCount(1);
+});
+
+test("an unknown or expired session is replaced with a notice", async ({ page }) => {
+  await page.addInitScript(() => {
+    if (!sessionStorage.getItem("profdiff.session"))
+      sessionStorage.setItem("profdiff.session", JSON.stringify("11111111-2222-4333-8444-555555555555"));
+  });
   await page.goto("/");
-  const first = await sessionId(page);
-  await page.reload();
-  expect(await sessionId(page)).toBe(first);
+  const id = await sessionId(page);
+  expect(id).not.toBe("11111111-2222-4333-8444-555555555555");
+  await expect(page.getByTestId("session-notice")).toContainText("expired");
+});
+
+test("upload a profile, open it, sort, filter, and see callers and callees", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [SMALL]);
+  await expect(page.getByTestId("upload-ok")).toContainText("cProfile");
+  await expect(page.getByTestId("session-profiles")).toHaveText("1 profiles");
+  await page.locator("[data-testid=profile-row] td.name a").click();
+  await expect(page.getByTestId("profile-name")).toHaveText("cprofile_3.11.prof");
+  const table = page.getByTestId("pstats-table");
+  await expect(table.locator("tbody tr").first()).toBeVisible();
+  const count = await page.getByTestId("row-count").textContent();
+  const total = Number(/of (\d+) functions/.exec(count!)![1]);
+  expect(total).toBeGreaterThan(10);
+
+  // Sorted by cumtime (descending) at first; sort by tottime and check the order.
+  await table.getByRole("button", { name: "tottime" }).click();
+  const tottimes = await table.locator("tbody tr td:nth-child(2)").evaluateAll((cells) =>
+    cells.map((c) => Number(c.getAttribute("title")!.replace(" s", ""))),
+  );
+  expect(tottimes.length).toBeGreaterThan(5);
+  expect([...tottimes].sort((x, y) => y - x)).toEqual(tottimes);
+  // Again: ascending.
+  await table.getByRole("button", { name: "tottime" }).click();
+  const asc = await table.locator("tbody tr td:nth-child(2)").evaluateAll((cells) =>
+    cells.map((c) => Number(c.getAttribute("title")!.replace(" s", ""))),
+  );
+  expect([...asc].sort((x, y) => x - y)).toEqual(asc);
+
+  // Substring filter.
+  await page.getByTestId("filter").fill("fib");
+  await expect(page.getByTestId("row-count")).not.toHaveText(count!);
+  for (const cell of await page.getByTestId("fn-cell").allTextContents()) expect(cell.toLowerCase()).toContain("fib");
+  // Regex filter, and an invalid one explains itself.
+  await page.getByTestId("filter-regex").check();
+  await page.getByTestId("filter").fill("^~:0\\(<built-in");
+  for (const cell of await page.getByTestId("fn-cell").allTextContents()) expect(cell).toMatch(/^~:0\(<built-in/);
+  await page.getByTestId("filter").fill("(unclosed");
+  await expect(page.getByTestId("filter-error")).toContainText("invalid regular expression");
+  await page.getByTestId("filter-regex").uncheck();
+  await page.getByTestId("filter").fill("");
+  await expect(page.getByTestId("row-count")).toHaveText(count!);
+
+  // Callers and callees of a function.
+  await page.getByTestId("filter").fill("fib");
+  await page.getByTestId("fn-cell").first().click();
+  const edges = page.getByTestId("edges");
+  await expect(edges.getByText("Called by")).toBeVisible();
+  await expect(edges.getByText("Calls", { exact: true })).toBeVisible();
+  await expect(edges.locator("table").first()).toBeVisible();
+});
+
+test("a bad file shows the server's error and leaves the list intact", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [SMALL]);
+  await page.getByTestId("file-input").setInputFiles({
+    name: "notes.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from("this is not a profile\n"),
+  });
+  await expect(page.getByTestId("upload-error")).toContainText("notes.txt");
+  await expect(page.getByTestId("profile-row")).toHaveCount(1);
+  expect(await listedNames(page)).toEqual(["cprofile_3.11.prof"]);
+});
+
+test("clear empties the session", async ({ page }) => {
+  await page.goto("/");
+  const id = await sessionId(page);
+  await upload(page, [BEFORE, AFTER]);
+  await expect(page.getByTestId("profile-row")).toHaveCount(2);
+  page.once("dialog", (d) => d.accept());
+  await page.getByTestId("clear-session").click();
+  await expect(page.getByTestId("empty-list")).toBeVisible();
+  await expect(page.getByTestId("session-profiles")).toHaveText("0 profiles");
+  expect(await sessionId(page)).toBe(id);
+  const list = await page.request.get("/api/profiles", { headers: { "X-Session-Id": id } });
+  expect((await list.json()).profiles).toEqual([]);
+});
+
+test("delete removes one profile", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [BEFORE, AFTER]);
+  await page.locator('[data-testid=profile-row][data-name="before_3.11.prof"]').getByTestId("delete-profile").click();
+  await expect(page.getByTestId("profile-row")).toHaveCount(1);
+  expect(await listedNames(page)).toEqual(["after_3.11.prof"]);
 });
 
 test("GET /api/health answers", async ({ request }) => {
@@ -46,11 +164,16 @@ test("GET /api/health answers", async ({ request }) => {
   const body = await res.json();
   expect(body.status).toBe("ok");
   expect(body.storage).toBe("filesystem");
-  expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+  expect(UUID.test("x")).toBe(false);
 });
 
 test("unknown API routes are JSON 404s", async ({ request }) => {
   const res = await request.get("/api/no-such-thing");
   expect(res.status()).toBe(404);
   expect(await res.json()).toEqual({ error: "no such API route" });
+});
+
+test("fixtures exist", async () => {
+  const fs = await import("fs");
+  for (const f of [BEFORE, AFTER, SMALL, fixture("compare/runs_before_1.prof")]) expect(fs.existsSync(f)).toBe(true);
 });

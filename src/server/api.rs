@@ -264,7 +264,7 @@ async fn list_profiles(
 }
 
 /// A profile of this session, parsed (from the cache when possible).
-async fn parsed(
+pub(crate) async fn parsed(
     state: &AppState,
     id: SessionId,
     pid: ProfileId,

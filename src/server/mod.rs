@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
     use tower_http::set_header::SetResponseHeaderLayer;
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    // Server functions (the UI's calls) reach storage and the cache through this context.
+    let context_state = state.clone();
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),
@@ -109,7 +112,12 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .nest("/api", api::routes(&state.config))
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(header("content-security-policy", CSP))
         .layer(header("x-content-type-options", "nosniff"))

@@ -1,5 +1,14 @@
 //! The UI room: Leptos components. Server functions live beside the components that call
-//! them.
+//! them and reach storage through the server's `AppState` (provided as context).
 
-pub mod home;
+pub mod browser;
+pub mod compare;
+pub mod fmt;
+pub mod profile_view;
+pub mod profiles;
 pub mod session;
+pub mod types;
+pub mod widgets;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr;

@@ -1,63 +1,298 @@
-//! The per-tab session id.
-//!
-//! Each browser tab keeps its own id in `sessionStorage` (which is per tab: a new tab starts
-//! empty, a reload keeps it). Until the server mints ids (the sessions issue), the tab
-//! creates a random UUIDv4 itself.
+//! The per-tab session: minted by the server, kept in `sessionStorage` (per tab: a reload
+//! keeps it, a new tab starts empty). A duplicated tab copies `sessionStorage`, so at
+//! start-up a tab asks the others over a `BroadcastChannel` whether its id is taken and,
+//! if so, gets its own session. An expired or unknown session is replaced with a notice.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-/// The `sessionStorage` key holding this tab's session id.
-pub const STORAGE_KEY: &str = "profdiff.session";
+use super::browser;
+use super::fmt;
+use super::types::{ProfileSummary, SessionInfo};
 
-/// This tab's id, created on first use. Browser only: on the server it is empty.
-pub fn tab_session_id() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_storage::{SessionStorage, Storage};
-        match SessionStorage::get::<String>(STORAGE_KEY) {
-            Ok(id) if uuid::Uuid::parse_str(&id).is_ok() => id,
-            _ => new_tab_session_id(),
+/// A new session.
+#[server(prefix = "/fn")]
+pub async fn new_session() -> Result<SessionInfo, ServerFnError> {
+    use super::ssr::*;
+    let state = state()?;
+    let meta = state.store.create_session().await.map_err(err)?;
+    Ok(info_of(&state, &meta, &[]))
+}
+
+/// The badge's numbers; fails with "session not found or expired" for a gone session.
+#[server(prefix = "/fn")]
+pub async fn get_session_info(session: String) -> Result<SessionInfo, ServerFnError> {
+    use super::ssr::*;
+    let state = state()?;
+    let (sid, meta) = open_session(&state, &session).await?;
+    let list = state.store.list(sid).await.map_err(err)?;
+    Ok(info_of(&state, &meta, &list))
+}
+
+/// Deletes every profile of the session (the session stays).
+#[server(prefix = "/fn")]
+pub async fn clear_session(session: String) -> Result<usize, ServerFnError> {
+    use super::ssr::*;
+    let state = state()?;
+    let (sid, _) = open_session(&state, &session).await?;
+    let list = state.store.list(sid).await.map_err(err)?;
+    let deleted = state.store.clear(sid).await.map_err(err)?;
+    for m in list {
+        state.cache.remove(m.id);
+    }
+    Ok(deleted)
+}
+
+/// The session's profiles, oldest first.
+#[server(prefix = "/fn")]
+pub async fn list_profiles(session: String) -> Result<Vec<ProfileSummary>, ServerFnError> {
+    use super::ssr::*;
+    let state = state()?;
+    let (sid, _) = open_session(&state, &session).await?;
+    let list = state.store.list(sid).await.map_err(err)?;
+    Ok(list.iter().map(summary).collect())
+}
+
+/// What the store says when a session is gone (see `StoreError::SessionNotFound`).
+const GONE: &str = "session not found or expired";
+
+/// The tab's session and what it holds, shared by every page.
+#[derive(Clone, Copy)]
+pub struct SessionCtx {
+    /// `None` until the tab has a session the server knows.
+    pub id: RwSignal<Option<String>>,
+    pub info: RwSignal<Option<SessionInfo>>,
+    /// The session's profiles; `None` while loading.
+    pub profiles: RwSignal<Option<Vec<ProfileSummary>>>,
+    /// Something the user should know about the session (replaced, duplicated tab...).
+    pub notice: RwSignal<Option<String>>,
+    /// Browser clock minus server clock, to count down to expiry.
+    clock_skew: RwSignal<f64>,
+    /// The duplicate check found another tab with our id.
+    taken: RwSignal<bool>,
+}
+
+impl SessionCtx {
+    pub fn use_ctx() -> SessionCtx {
+        expect_context::<SessionCtx>()
+    }
+
+    /// A server function's error as a message; a gone session is replaced on the way.
+    pub fn error(&self, e: ServerFnError) -> String {
+        let msg = match e {
+            ServerFnError::ServerError(m) => m,
+            ServerFnError::Request(m) => format!("cannot reach the server: {m}"),
+            other => other.to_string(),
+        };
+        if msg.contains(GONE) {
+            self.replace(Some(
+                "Your session expired or was removed, so this tab started a new, empty one.",
+            ));
         }
+        msg
     }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        String::new()
+
+    /// Reloads the badge and the profile list.
+    pub fn refresh(&self) {
+        let ctx = *self;
+        let Some(id) = ctx.id.get_untracked() else { return };
+        spawn_local(async move {
+            match get_session_info(id.clone()).await {
+                Ok(info) => ctx.set_info(info),
+                Err(e) => {
+                    ctx.error(e);
+                    return;
+                }
+            }
+            match list_profiles(id).await {
+                Ok(list) => ctx.profiles.set(Some(list)),
+                Err(e) => {
+                    ctx.error(e);
+                }
+            }
+        });
+    }
+
+    fn set_info(&self, info: SessionInfo) {
+        self.clock_skew.set(browser::now_ms() - info.server_now_ms as f64);
+        self.info.set(Some(info));
+    }
+
+    /// Gives the tab a new session, telling the user why when `notice` is set.
+    pub fn replace(&self, notice: Option<&str>) {
+        let ctx = *self;
+        ctx.id.set(None);
+        ctx.info.set(None);
+        ctx.profiles.set(None);
+        if let Some(n) = notice {
+            ctx.notice.set(Some(n.to_string()));
+        }
+        spawn_local(async move {
+            match new_session().await {
+                Ok(info) => {
+                    browser::store_session(&info.id);
+                    ctx.id.set(Some(info.id.clone()));
+                    ctx.set_info(info);
+                    ctx.profiles.set(Some(Vec::new()));
+                }
+                Err(e) => ctx.notice.set(Some(format!("Cannot start a session: {e}"))),
+            }
+        });
+    }
+
+    /// Milliseconds until the session expires, by the browser's clock.
+    pub fn ms_left(&self, now_ms: f64) -> Option<f64> {
+        let info = self.info.get()?;
+        Some(info.expires_ms as f64 - (now_ms - self.clock_skew.get()))
     }
 }
 
-/// Replaces this tab's id with a fresh one.
-pub fn new_tab_session_id() -> String {
-    let id = uuid::Uuid::new_v4().to_string();
-    #[cfg(feature = "hydrate")]
-    {
-        use gloo_storage::{SessionStorage, Storage};
-        let _ = SessionStorage::set(STORAGE_KEY, &id);
-    }
-    id
+/// Creates the tab's session context and, in the browser, finds or makes its session.
+pub fn provide_session() -> SessionCtx {
+    let ctx = SessionCtx {
+        id: RwSignal::new(None),
+        info: RwSignal::new(None),
+        profiles: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        clock_skew: RwSignal::new(0.0),
+        taken: RwSignal::new(false),
+    };
+    provide_context(ctx);
+    // Effects run only in the browser, once hydrated.
+    Effect::new(move |_| {
+        browser::listen_tabs(
+            move |id| ctx.id.get_untracked().as_deref() == Some(id),
+            move |id| {
+                if browser::stored_session().as_deref() == Some(id) && ctx.id.get_untracked().is_none() {
+                    ctx.taken.set(true);
+                }
+            },
+        );
+        match browser::stored_session() {
+            None => ctx.replace(None),
+            Some(id) => {
+                // A live tab holding the same id answers within a few milliseconds.
+                browser::say_hello(&id);
+                set_timeout(
+                    move || {
+                        if ctx.taken.get_untracked() {
+                            ctx.replace(Some(
+                                "This tab is a copy of another tab, so it got its own session (the other tab keeps its profiles).",
+                            ));
+                            return;
+                        }
+                        spawn_local(async move {
+                            match get_session_info(id.clone()).await {
+                                Ok(info) => {
+                                    ctx.id.set(Some(id));
+                                    ctx.set_info(info);
+                                    ctx.refresh();
+                                }
+                                Err(e) => {
+                                    let msg = ctx.error(e);
+                                    if !msg.contains(GONE) {
+                                        ctx.notice.set(Some(msg));
+                                    }
+                                }
+                            }
+                        });
+                    },
+                    Duration::from_millis(250),
+                );
+            }
+        }
+    });
+    ctx
 }
 
-/// Shows the tab's session id and lets the user start a new session.
+/// Short id, profiles, storage used, time to expiry, and "Clear session".
 #[component]
 pub fn SessionBadge() -> impl IntoView {
-    let id = RwSignal::new(None::<String>);
-    // Effects run only in the browser, after hydration.
-    Effect::new(move |_| id.set(Some(tab_session_id())));
-    let short = move || match id.get() {
+    let ctx = SessionCtx::use_ctx();
+    let now = RwSignal::new(0.0);
+    Effect::new(move |_| {
+        now.set(browser::now_ms());
+        set_interval(move || now.set(browser::now_ms()), Duration::from_secs(15));
+    });
+    let short = move || match ctx.id.get() {
         Some(id) => id.chars().take(8).collect::<String>(),
         None => "…".to_string(),
+    };
+    let clearing = RwSignal::new(false);
+    let clear = move |_| {
+        let Some(id) = ctx.id.get_untracked() else { return };
+        let confirmed = ctx.profiles.with_untracked(|p| p.as_ref().is_none_or(|p| p.is_empty()))
+            || window()
+                .confirm_with_message("Delete every profile of this session?")
+                .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        clearing.set(true);
+        spawn_local(async move {
+            if let Err(e) = clear_session(id).await {
+                let msg = ctx.error(e);
+                ctx.notice.set(Some(msg));
+            }
+            clearing.set(false);
+            ctx.refresh();
+        });
     };
     view! {
         <div class="session-badge" data-testid="session-badge">
             <span class="session-label">"Session"</span>
-            <code data-testid="session-id" title=move || id.get().unwrap_or_default()>{short}</code>
+            <code data-testid="session-id" title=move || ctx.id.get().unwrap_or_default()>
+                {short}
+            </code>
+            <span class="session-stat" data-testid="session-profiles">
+                {move || ctx.info.get().map(|i| format!("{} profiles", i.profiles)).unwrap_or_default()}
+            </span>
+            <span
+                class="session-stat"
+                data-testid="session-bytes"
+                title=move || {
+                    ctx.info
+                        .get()
+                        .map(|i| format!("limit {}", fmt::bytes(i.max_session_bytes)))
+                        .unwrap_or_default()
+                }
+            >
+                {move || ctx.info.get().map(|i| fmt::bytes(i.bytes_used)).unwrap_or_default()}
+            </span>
+            <span class="session-stat" data-testid="session-expiry" title="time until the session and its profiles are deleted unless used">
+                {move || {
+                    ctx.ms_left(now.get()).map(|ms| format!("expires in {}", fmt::time_left(ms))).unwrap_or_default()
+                }}
+            </span>
             <button
                 type="button"
-                data-testid="new-session"
-                disabled=move || id.get().is_none()
-                on:click=move |_| id.set(Some(new_tab_session_id()))
+                class="btn btn-small btn-danger"
+                data-testid="clear-session"
+                disabled=move || ctx.id.get().is_none() || clearing.get()
+                on:click=clear
             >
-                "New session"
+                "Clear session"
             </button>
         </div>
+    }
+}
+
+/// The session notice, if any, with a close button.
+#[component]
+pub fn SessionNotice() -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    move || {
+        ctx.notice.get().map(|n| {
+            view! {
+                <div class="notice" role="status" data-testid="session-notice">
+                    <span>{n}</span>
+                    <button type="button" class="btn btn-small" aria-label="Dismiss" on:click=move |_| ctx.notice.set(None)>
+                        "×"
+                    </button>
+                </div>
+            }
+        })
     }
 }

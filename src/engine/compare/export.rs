@@ -198,7 +198,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                 let mut v = vec![
                     r.status.as_str().to_string(),
                     r.match_kind
-                        .map_or(String::new(), |m| format!("{m:?}").to_lowercase()),
+                        .map_or(String::new(), |m| m.as_str().to_string()),
                     r.display.clone(),
                     r.function.file.clone(),
                     r.function.line.to_string(),
@@ -403,7 +403,7 @@ fn rows_table(rows: &[&super::Row], metric: super::Metric) -> Table {
                     m(&r.candidate),
                     format!("{}→{}", calls(&r.baseline), calls(&r.candidate)),
                     r.match_kind
-                        .map_or("–".into(), |k| format!("{k:?}").to_lowercase()),
+                        .map_or("–".into(), |k| k.as_str().to_string()),
                     r.display.clone(),
                 ]
             })

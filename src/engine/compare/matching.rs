@@ -26,6 +26,17 @@ pub enum MatchKind {
     Address,
 }
 
+impl MatchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKind::Exact => "exact",
+            MatchKind::Moved => "moved",
+            MatchKind::Path => "path",
+            MatchKind::Address => "address",
+        }
+    }
+}
+
 /// Pairs of positions: `(baseline, candidate, how)`; one side is `None` for functions
 /// only one profile has. Candidate order first, then baseline-only functions.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,45 @@
+import * as path from "path";
+import { expect, type Page } from "@playwright/test";
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A fixture from the Rust tests' fixture tree (tests/fixtures/...). */
+export function fixture(rel: string): string {
+  return path.resolve(__dirname, "../../tests/fixtures", rel);
+}
+
+export const BEFORE = fixture("compare/before_3.11.prof");
+export const AFTER = fixture("compare/after_3.11.prof");
+export const SMALL = fixture("pstats/dumps/cprofile_3.11.prof");
+
+/** Waits until the tab has its server-minted session (the app has hydrated) and returns it. */
+export async function sessionId(page: Page): Promise<string> {
+  const badge = page.getByTestId("session-id");
+  await expect(badge).not.toHaveText("…");
+  const full = await badge.getAttribute("title");
+  expect(full).toMatch(UUID);
+  return full!;
+}
+
+/** Uploads files through the picker and waits until each one is stored. */
+export async function upload(page: Page, files: string[]): Promise<void> {
+  await sessionId(page);
+  const before = await page.getByTestId("upload-ok").count();
+  await page.getByTestId("file-input").setInputFiles(files);
+  await expect(page.getByTestId("upload-ok")).toHaveCount(before + files.length);
+}
+
+/** The names in the profile list, in order. */
+export async function listedNames(page: Page): Promise<string[]> {
+  return page.getByTestId("profile-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-name") ?? ""));
+}
+
+/** Picks a profile as A (baseline) or B (candidate) in the list. */
+export async function pick(page: Page, name: string, side: "a" | "b"): Promise<void> {
+  await page.locator(`[data-testid=profile-row][data-name="${name}"]`).getByTestId(`pick-${side}`).click();
+}
+
+/** The diff table row of a function whose display name contains `text`. */
+export function diffRow(page: Page, text: string) {
+  return page.getByTestId("diff-row").filter({ hasText: text });
+}

@@ -1,0 +1,53 @@
+// Screenshots for README (docs/screenshots/). Runs only with PROFDIFF_SCREENSHOTS=1:
+//   make screenshots
+import * as path from "path";
+import { expect, test } from "@playwright/test";
+import { AFTER, BEFORE, diffRow, fixture, pick, upload } from "./helpers";
+
+const OUT = path.resolve(__dirname, "../../docs/screenshots");
+test.skip(!process.env.PROFDIFF_SCREENSHOTS, "set PROFDIFF_SCREENSHOTS=1 to save screenshots");
+
+test("screenshots of the main views", async ({ browser }) => {
+  test.setTimeout(120_000);
+  for (const scheme of ["light", "dark"] as const) {
+    const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1360, height: 900 } });
+    const page = await context.newPage();
+    await page.goto("/");
+    await upload(page, [
+      BEFORE,
+      AFTER,
+      fixture("pstats/dumps/dataviewer_before.prof"),
+      fixture("pstats/dumps/dataviewer_after.prof"),
+    ]);
+    await pick(page, "before_3.11.prof", "a");
+    await pick(page, "after_3.11.prof", "b");
+    if (scheme === "light") await page.screenshot({ path: `${OUT}/profiles.png`, fullPage: true });
+    await page.getByTestId("compare-picked").click();
+    await expect(page.getByTestId("diff-table")).toBeVisible();
+    await page.locator("[data-testid=chart-bar][data-function*='(regress)']").click();
+    await expect(page.getByTestId("edge-function")).toContainText("(regress)");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${OUT}/compare-${scheme}.png`, fullPage: true });
+    if (scheme === "light") {
+      await page.goto("/");
+      await page.locator('[data-testid=profile-row][data-name="dataviewer_before.prof"] td.name a').click();
+      await expect(page.getByTestId("pstats-table")).toBeVisible();
+      await page.getByTestId("fn-cell").nth(3).click();
+      await expect(page.getByTestId("edges").locator("table").first()).toBeVisible();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${OUT}/profile.png` });
+    }
+    await context.close();
+  }
+  // A phone.
+  const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, deviceScaleFactor: 2 });
+  const page = await phone.newPage();
+  await page.goto("/");
+  await upload(page, [BEFORE, AFTER]);
+  await pick(page, "before_3.11.prof", "a");
+  await pick(page, "after_3.11.prof", "b");
+  await page.getByTestId("compare-picked").click();
+  await expect(diffRow(page, "(regress)")).toBeVisible();
+  await page.screenshot({ path: `${OUT}/compare-phone.png` });
+  await phone.close();
+});

@@ -1,0 +1,640 @@
+//! The comparison view, the heart of the app: pickers, summary cards, the bar chart of
+//! the largest changes, the diff table (every contract column, sortable, filtered), the
+//! selected row's caller/callee diff, runs and matrix modes, exports. Everything that
+//! shapes the view sits in the URL query (see [`state`]), so a link restores it.
+
+pub mod chart;
+pub mod columns;
+pub mod server;
+pub mod state;
+mod tables;
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::engine::compare::edges::{EdgeRow, Edges};
+use crate::engine::compare::runs::{Matrix, RunsComparison};
+use crate::engine::compare::{Comparison, Row, Status};
+use crate::ui::browser::{self, Pattern};
+use crate::ui::fmt;
+use crate::ui::session::SessionCtx;
+use crate::ui::types::{Mode, ProfileSummary};
+use crate::ui::widgets::{Pager, SortHeader};
+use chart::DeltaChart;
+use server::*;
+use state::ViewState;
+
+/// Rows per page of the diff table.
+pub const PAGE: usize = 100;
+
+#[derive(Clone)]
+pub enum Loaded {
+    Two(Arc<Comparison>),
+    Runs(Arc<RunsComparison>),
+    Matrix(Arc<Matrix>),
+}
+
+/// Whether a row passes the text filter (substring, or `/regex/`).
+pub struct TextFilter {
+    needle: String,
+    pattern: Option<Pattern>,
+}
+
+impl TextFilter {
+    /// `/…/` is a case-insensitive regular expression; anything else a substring.
+    pub fn new(filter: &str) -> Result<TextFilter, String> {
+        let pattern = match filter.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
+            Some(re) if !re.is_empty() => Some(Pattern::new(re).map_err(|e| format!("invalid regular expression: {e}"))?),
+            _ => None,
+        };
+        Ok(TextFilter { needle: filter.to_lowercase(), pattern })
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        match &self.pattern {
+            Some(p) => p.is_match(text),
+            None => self.needle.is_empty() || text.to_lowercase().contains(&self.needle),
+        }
+    }
+}
+
+/// Positions of the rows the view shows, in order.
+pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
+    let filter = TextFilter::new(&v.filter).unwrap_or(TextFilter { needle: String::new(), pattern: None });
+    let mut idx: Vec<usize> = (0..c.rows.len())
+        .filter(|&i| {
+            let r = &c.rows[i];
+            v.statuses.contains(&r.status) && filter.matches(&r.display)
+        })
+        .collect();
+    let col = v.sort_column();
+    if columns::is_text(&col) && col != "status" {
+        let keys: Vec<String> = c.rows.iter().map(|r| columns::text(r, &col)).collect();
+        idx.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        if v.reverse {
+            idx.reverse();
+        }
+    } else {
+        let keys: Vec<Option<f64>> = c.rows.iter().map(|r| columns::value(r, &col)).collect();
+        // Numbers: largest first (status: by severity); missing values last either way.
+        let natural_desc = col != "status";
+        idx.sort_by(|&a, &b| match (keys[a], keys[b]) {
+            (Some(x), Some(y)) => {
+                let o = if natural_desc { y.total_cmp(&x) } else { x.total_cmp(&y) };
+                if v.reverse { o.reverse() } else { o }
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+    }
+    idx
+}
+
+fn profile_name(list: &Option<Vec<ProfileSummary>>, id: &str) -> String {
+    list.as_ref()
+        .and_then(|l| l.iter().find(|p| p.id == id))
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| id.chars().take(8).collect())
+}
+
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let query = use_query_map();
+    let view_state = Memo::new(move |_| query.with(ViewState::from_query));
+    let navigate = use_navigate();
+    let apply = Callback::new(move |v: ViewState| {
+        navigate(
+            &format!("/compare?{}", v.to_query()),
+            NavigateOptions { replace: true, scroll: false, ..Default::default() },
+        );
+    });
+    let req = Memo::new(move |_| view_state.with(ViewState::req));
+    let data = RwSignal::new(None::<Result<Loaded, String>>);
+    let loading = RwSignal::new(false);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let (Some(session), req) = (ctx.id.get(), req.get()) else { return };
+        let ready = match req.mode {
+            Mode::Two => req.a.len() == 1 && req.b.len() == 1,
+            Mode::Runs => !req.a.is_empty() && !req.b.is_empty(),
+            Mode::Matrix => req.a.len() >= 2,
+        };
+        if !ready {
+            data.set(None);
+            return;
+        }
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        loading.set(true);
+        spawn_local(async move {
+            let result = match req.mode {
+                Mode::Two => compare_two(session, req).await.map(|c| Loaded::Two(Arc::new(c))),
+                Mode::Runs => compare_runs(session, req).await.map(|c| Loaded::Runs(Arc::new(c))),
+                Mode::Matrix => compare_matrix(session, req).await.map(|c| Loaded::Matrix(Arc::new(c))),
+            };
+            // A newer request supersedes this one.
+            if generation.get_value() == mine {
+                data.set(Some(result.map_err(|e| ctx.error(e))));
+                loading.set(false);
+            }
+        });
+    });
+
+    view! {
+        <Pickers view_state apply/>
+        <Options view_state apply/>
+        <div class="loading-bar" class:active=move || loading.get() aria-hidden="true"></div>
+        {move || match data.get() {
+            None if view_state.with(|v| v.a.is_empty()) => view! {
+                <section class="card empty" data-testid="compare-empty">
+                    <p>"Pick profiles to compare: choose a baseline and a candidate above, or pick A and B on the "<A href="/">"profile list"</A>"."</p>
+                </section>
+            }.into_any(),
+            None => view! { <p class="loading" data-testid="loading">"Comparing…"</p> }.into_any(),
+            Some(Err(e)) => view! { <section class="card"><p class="error" role="alert" data-testid="compare-error">{e}</p></section> }.into_any(),
+            Some(Ok(Loaded::Two(c))) => view! { <TwoWay c view_state apply/> }.into_any(),
+            Some(Ok(Loaded::Runs(c))) => view! { <tables::RunsView c view_state apply/> }.into_any(),
+            Some(Ok(Loaded::Matrix(m))) => view! { <tables::MatrixView m view_state apply/> }.into_any(),
+        }}
+    }
+}
+
+/// Baseline and candidate pickers with a swap button (or the runs / series lists).
+#[component]
+fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let set_side = move |side: char, id: String| {
+        let mut v = view_state.get_untracked();
+        v.mode = Mode::Two;
+        let other = if side == 'a' { &v.b } else { &v.a }.first().cloned();
+        let keep = other.map(|o| vec![o]).unwrap_or_default();
+        if side == 'a' {
+            v.a = vec![id];
+            v.b = keep;
+        } else {
+            v.b = vec![id];
+            v.a = keep;
+        }
+        v.row = None;
+        v.page = 0;
+        apply.run(v);
+    };
+    let swap = move |_| {
+        let mut v = view_state.get_untracked();
+        std::mem::swap(&mut v.a, &mut v.b);
+        v.row = None;
+        v.page = 0;
+        apply.run(v);
+    };
+    let picker = move |side: char, label: &'static str| {
+        let current = move || view_state.with(|v| if side == 'a' { v.a.first().cloned() } else { v.b.first().cloned() });
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <select
+                    data-testid=if side == 'a' { "pick-baseline" } else { "pick-candidate" }
+                    on:change=move |ev| set_side(side, event_target_value(&ev))
+                    prop:value=move || current().unwrap_or_default()
+                >
+                    <option value="" disabled selected=move || current().is_none()>"— choose —"</option>
+                    {move || ctx.profiles.get().unwrap_or_default().into_iter().map(|p| {
+                        let id = p.id.clone();
+                        view! { <option value=p.id.clone() selected=move || current().as_deref() == Some(id.as_str())>{p.name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let names = move |ids: Vec<String>| {
+        let list = ctx.profiles.get();
+        ids.iter().map(|id| profile_name(&list, id)).collect::<Vec<_>>().join(", ")
+    };
+    view! {
+        <section class="card pickers">
+            {move || match view_state.with(|v| v.mode) {
+                Mode::Two => view! {
+                    <div class="picker-row">
+                        {picker('a', "Baseline (A)")}
+                        <button type="button" class="btn swap" data-testid="swap" title="swap baseline and candidate" on:click=swap>"⇄ Swap"</button>
+                        {picker('b', "Candidate (B)")}
+                    </div>
+                }.into_any(),
+                Mode::Runs => view! {
+                    <div class="picker-row">
+                        <p class="runs-side"><strong>{move || format!("Baseline runs ({}): ", view_state.with(|v| v.a.len()))}</strong>{move || names(view_state.with(|v| v.a.clone()))}</p>
+                        <button type="button" class="btn swap" data-testid="swap" on:click=swap>"⇄ Swap"</button>
+                        <p class="runs-side"><strong>{move || format!("Candidate runs ({}): ", view_state.with(|v| v.b.len()))}</strong>{move || names(view_state.with(|v| v.b.clone()))}</p>
+                    </div>
+                }.into_any(),
+                Mode::Matrix => view! {
+                    <p class="runs-side"><strong>"Series, in order: "</strong>{move || names(view_state.with(|v| v.a.clone()))}</p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Metric, normalisation, thresholds, exports.
+#[component]
+fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let change = move |f: Box<dyn FnOnce(&mut ViewState)>| {
+        let mut v = view_state.get_untracked();
+        f(&mut v);
+        v.page = 0;
+        apply.run(v);
+    };
+    let number = move |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0);
+    let status = RwSignal::new(None::<(bool, String)>);
+    let export = move |format: &'static str| {
+        let Some(session) = ctx.id.get_untracked() else { return };
+        let v = view_state.get_untracked();
+        let sort = columns::engine_sort(&v.sort_column()).map(str::to_string);
+        let names = {
+            let list = ctx.profiles.get_untracked();
+            let stem = |ids: &[String]| ids.first().map(|id| profile_name(&list, id)).unwrap_or_default();
+            let clean = |s: String| s.trim_end_matches(".prof").trim_end_matches(".pstats").to_string();
+            match v.mode {
+                Mode::Matrix => format!("matrix-{}", clean(stem(&v.a))),
+                _ => format!("{}-vs-{}", clean(stem(&v.a)), clean(stem(&v.b))),
+            }
+        };
+        status.set(Some((true, format!("exporting {format}…"))));
+        spawn_local(async move {
+            match export_comparison(session, v.req(), format.to_string(), sort, v.reverse).await {
+                Ok(text) if format == "markdown" => match browser::copy_text(&text).await {
+                    Ok(()) => status.set(Some((true, format!("Markdown copied to the clipboard ({} lines)", text.lines().count())))),
+                    Err(e) => status.set(Some((false, e))),
+                },
+                Ok(text) => {
+                    let mime = if format == "csv" { "text/csv" } else { "application/json" };
+                    browser::save_text(&format!("profdiff-{names}.{}", if format == "csv" { "csv" } else { "json" }), mime, &text);
+                    status.set(Some((true, format!("{} saved", format.to_uppercase()))));
+                }
+                Err(e) => status.set(Some((false, ctx.error(e)))),
+            }
+        });
+    };
+    let mode = move || view_state.with(|v| v.mode);
+    view! {
+        <section class="card options">
+            <div class="toolbar">
+                <label class="field">
+                    <span>"Metric"</span>
+                    <select
+                        data-testid="metric"
+                        prop:value=move || view_state.with(|v| v.metric.clone())
+                        on:change=move |ev| { let m = event_target_value(&ev); change(Box::new(move |v| { v.metric = m; v.sort.clear(); })) }
+                    >
+                        <option value="tottime" selected=move || view_state.with(|v| v.metric == "tottime")>"tottime (own time)"</option>
+                        <option value="cumtime" selected=move || view_state.with(|v| v.metric == "cumtime")>"cumtime (with callees)"</option>
+                    </select>
+                </label>
+                <Show when=move || mode() == Mode::Two>
+                    <label class="check" title="scale the candidate so both totals match: shows where time moved, not how fast the machine was">
+                        <input
+                            type="checkbox"
+                            data-testid="normalize"
+                            prop:checked=move || view_state.with(|v| v.normalize)
+                            on:change=move |ev| { let on = event_target_checked(&ev); change(Box::new(move |v| v.normalize = on)) }
+                        />
+                        "normalise totals"
+                    </label>
+                </Show>
+                <Show when=move || mode() != Mode::Matrix>
+                    <label class="field small" title="a change counts when |Δ| is at least this many milliseconds">
+                        <span>"min ms"</span>
+                        <input
+                            type="number"
+                            min="0"
+                            step="any"
+                            data-testid="min-ms"
+                            prop:value=move || view_state.with(|v| v.min_ms.to_string())
+                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.min_ms = x)) }
+                        />
+                    </label>
+                    <label class="field small" title="…and |Δ%| is at least this many percent">
+                        <span>"min %"</span>
+                        <input
+                            type="number"
+                            min="0"
+                            step="any"
+                            data-testid="min-pct"
+                            prop:value=move || view_state.with(|v| v.min_pct.to_string())
+                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.min_pct = x)) }
+                        />
+                    </label>
+                </Show>
+                <div class="exports">
+                    <button type="button" class="btn" data-testid="export-markdown" on:click=move |_| export("markdown")>"Copy Markdown"</button>
+                    <button type="button" class="btn" data-testid="export-csv" on:click=move |_| export("csv")>"CSV"</button>
+                    <button type="button" class="btn" data-testid="export-json" on:click=move |_| export("json")>"JSON"</button>
+                </div>
+            </div>
+            {move || status.get().map(|(ok, m)| view! { <p class={if ok { "ok" } else { "error" }} role="status" data-testid="export-status">{m}</p> })}
+        </section>
+    }
+}
+
+fn status_chip(s: Status) -> impl IntoView {
+    view! { <span class=format!("chip chip-{}", s.as_str())>{s.as_str()}</span> }
+}
+
+fn card(label: &'static str, value: String, detail: String, class: &'static str) -> impl IntoView {
+    view! {
+        <div class=format!("stat {class}")>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+            <dd class="detail">{detail}</dd>
+        </div>
+    }
+}
+
+/// Status filter chips with counts.
+#[component]
+pub fn StatusChips(counts: Vec<(Status, usize)>, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+    view! {
+        <div class="chips" role="group" aria-label="show statuses">
+            {counts.into_iter().map(|(s, n)| {
+                let on = move || view_state.with(|v| v.statuses.contains(&s));
+                view! {
+                    <button
+                        type="button"
+                        class=format!("chip chip-{} toggle", s.as_str())
+                        class:off=move || !on()
+                        aria-pressed=move || on().to_string()
+                        data-testid=format!("chip-{}", s.as_str())
+                        on:click=move |_| {
+                            let mut v = view_state.get_untracked();
+                            if v.statuses.contains(&s) { v.statuses.retain(|x| *x != s) } else { v.statuses.push(s) }
+                            v.page = 0;
+                            apply.run(v);
+                        }
+                    >
+                        {format!("{} {}", s.as_str(), fmt::count(n as i64))}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The text filter box (substring, or `/regex/`).
+#[component]
+pub fn FilterBox(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+    let error = move || view_state.with(|v| TextFilter::new(&v.filter).err());
+    view! {
+        <label class="field grow">
+            <span>"Filter"</span>
+            <input
+                type="search"
+                placeholder="function or path; /regex/"
+                data-testid="compare-filter"
+                prop:value=move || view_state.with(|v| v.filter.clone())
+                on:input=move |ev| {
+                    let mut v = view_state.get_untracked();
+                    v.filter = event_target_value(&ev);
+                    v.page = 0;
+                    apply.run(v);
+                }
+            />
+        </label>
+        {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}
+
+#[component]
+fn TwoWay(c: Arc<Comparison>, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let s = c.summary.clone();
+    let c2 = c.clone();
+    let order = Memo::new(move |_| view_state.with(|v| ordered(&c2, v)));
+    // Selecting a row (table or chart) shows it: its status and page are brought into view.
+    let select = Callback::new({
+        let c = c.clone();
+        move |display: String| {
+            let mut v = view_state.get_untracked();
+            if let Some(r) = c.rows.iter().find(|r| r.display == display) {
+                if !v.statuses.contains(&r.status) {
+                    v.statuses.push(r.status);
+                }
+            }
+            let mut pos = ordered(&c, &v).iter().position(|&i| c.rows[i].display == display);
+            if pos.is_none() {
+                v.filter.clear();
+                pos = ordered(&c, &v).iter().position(|&i| c.rows[i].display == display);
+            }
+            v.page = pos.map(|p| p / PAGE).unwrap_or(0);
+            v.row = Some(display);
+            apply.run(v);
+            browser::scroll_into_view("selected-row");
+        }
+    });
+    let page = Signal::derive(move || view_state.with(|v| v.page));
+    let set_page = Callback::new(move |p: usize| {
+        let mut v = view_state.get_untracked();
+        v.page = p;
+        apply.run(v);
+    });
+    let sort_by = move |id: &'static str| {
+        let mut v = view_state.get_untracked();
+        if v.sort_column() == id {
+            v.reverse = !v.reverse;
+        } else {
+            v.sort = id.to_string();
+            v.reverse = false;
+        }
+        v.page = 0;
+        apply.run(v);
+    };
+    let counts = vec![
+        (Status::Slower, s.counts.slower),
+        (Status::Faster, s.counts.faster),
+        (Status::New, s.counts.new),
+        (Status::Removed, s.counts.removed),
+        (Status::Unchanged, s.counts.unchanged),
+    ];
+    let scale_note = if s.normalized { format!("candidate scaled ×{:.4}", s.scale) } else { "absolute times".to_string() };
+    let selected = Signal::derive(move || view_state.with(|v| v.row.clone()));
+    let rows_c = c.clone();
+    let groups = [("", 3), ("baseline", 7), ("candidate", 7), ("Δ", 5), ("ratio", 2)];
+    view! {
+        <section class="card">
+            <dl class="cards" data-testid="summary-cards">
+                {card(
+                    "Total time",
+                    format!("{} → {}", fmt::secs(s.baseline.total_time), fmt::secs(s.candidate.total_time)),
+                    format!("{} ({})", fmt::signed_secs(s.delta_time), fmt::pct(s.delta_pct)),
+                    if s.delta_time > 0.0 { "worse" } else if s.delta_time < 0.0 { "better" } else { "" },
+                )}
+                {card(
+                    "Calls",
+                    format!("{} → {}", fmt::count(s.baseline.total_calls), fmt::count(s.candidate.total_calls)),
+                    fmt::signed_count(Some(s.candidate.total_calls - s.baseline.total_calls)),
+                    "",
+                )}
+                {card("Slower", fmt::count(s.counts.slower as i64), format!("≥ {} ms and ≥ {}%", s.min_ms, s.min_pct), "worse")}
+                {card("Faster", fmt::count(s.counts.faster as i64), format!("{} unchanged", fmt::count(s.counts.unchanged as i64)), "better")}
+                {card("New", fmt::count(s.counts.new as i64), "only in B".to_string(), "")}
+                {card("Removed", fmt::count(s.counts.removed as i64), "only in A".to_string(), "")}
+            </dl>
+            <p class="muted small">{format!("Metric {} · {} · {} vs {} functions ({} vs {})", s.metric.as_str(), scale_note, fmt::count(s.baseline.functions as i64), fmt::count(s.candidate.functions as i64), s.baseline.producer.as_str(), s.candidate.producer.as_str())}</p>
+        </section>
+        <section class="card">
+            <h2>"Largest changes"</h2>
+            <DeltaChart regressions=s.top_regressions.clone() improvements=s.top_improvements.clone() selected on_select=select/>
+        </section>
+        <section class="card">
+            <div class="toolbar">
+                <StatusChips counts view_state apply/>
+                <FilterBox view_state apply/>
+            </div>
+            <div class="table-wrap">
+                <table class="data diff" data-testid="diff-table" data-rows=move || order.with(Vec::len)>
+                    <thead>
+                        <tr class="groups">
+                            {groups.into_iter().map(|(g, n)| view! { <th colspan=n scope="colgroup" class=format!("group-{}", if g.is_empty() { "none" } else { g })>{g}</th> }).collect_view()}
+                        </tr>
+                        <tr>
+                            {columns::all().map(|col| {
+                                let id = col.id;
+                                view! {
+                                    <SortHeader
+                                        label=col.label
+                                        title=col.title
+                                        numeric=!columns::is_text(id)
+                                        active=Signal::derive(move || view_state.with(|v| v.sort_column() == id))
+                                        descending=Signal::derive(move || view_state.with(|v| (columns::is_text(id) && id != "status") == v.reverse))
+                                        on_sort=Callback::new(move |_| sort_by(id))
+                                    />
+                                }
+                            }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            let start = page.get() * PAGE;
+                            let sel = selected.get();
+                            order.with(|o| {
+                                o.iter().skip(start).take(PAGE).map(|&i| {
+                                    let r: &Row = &rows_c.rows[i];
+                                    let is_sel = sel.as_deref() == Some(r.display.as_str());
+                                    let display = r.display.clone();
+                                    let d2 = r.display.clone();
+                                    view! {
+                                        <tr
+                                            class=format!("row-{}", r.status.as_str())
+                                            class:selected=is_sel
+                                            id=is_sel.then_some("selected-row")
+                                            tabindex="0"
+                                            data-testid="diff-row"
+                                            data-status=r.status.as_str()
+                                            on:click=move |_| select.run(display.clone())
+                                            on:keydown=move |ev| if ev.key() == "Enter" { select.run(d2.clone()) }
+                                        >
+                                            {columns::all().map(|col| {
+                                                let text = columns::cell(r, col.id);
+                                                match col.id {
+                                                    "function" => view! { <td class="fn" title=r.baseline_function.as_ref().map(|b| format!("baseline: {}:{}({})", b.file, b.line, b.name))>{text}</td> }.into_any(),
+                                                    "status" => view! { <td>{status_chip(r.status)}</td> }.into_any(),
+                                                    "match" => view! { <td class="match">{text}</td> }.into_any(),
+                                                    id => view! { <td class="num" data-col=id title=columns::exact(r, id)>{text}</td> }.into_any(),
+                                                }
+                                            }).collect_view()}
+                                        </tr>
+                                    }
+                                }).collect_view()
+                            })
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <Pager page set_page total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
+            {move || {
+                let hidden = view_state.with(|v| !v.statuses.contains(&Status::Unchanged));
+                (hidden && s.counts.unchanged > 0).then(|| view! {
+                    <p class="muted small">{format!("{} unchanged functions hidden; toggle the “unchanged” chip to see them.", fmt::count(s.counts.unchanged as i64))}</p>
+                })
+            }}
+        </section>
+        <EdgePanel view_state ctx/>
+    }
+}
+
+/// The selected row's callers and callees on both sides.
+#[component]
+fn EdgePanel(view_state: Memo<ViewState>, ctx: SessionCtx) -> impl IntoView {
+    let edges = RwSignal::new(None::<Result<Edges, String>>);
+    let key = Memo::new(move |_| view_state.with(|v| (v.req(), v.row.clone())));
+    Effect::new(move |_| {
+        let (req, row) = key.get();
+        let (Some(row), Some(session)) = (row, ctx.id.get_untracked()) else {
+            edges.set(None);
+            return;
+        };
+        edges.set(Some(Err(String::new())));
+        spawn_local(async move {
+            let r = compare_edges(session, req, row).await.map_err(|e| ctx.error(e));
+            edges.set(Some(r));
+        });
+    });
+    let table = |title: &'static str, rows: Vec<EdgeRow>| {
+        view! {
+            <div class="edge-table">
+                <h4>{title}</h4>
+                {if rows.is_empty() {
+                    view! { <p class="muted">"none"</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="data">
+                            <thead><tr>
+                                <th class="num">"Δ cumtime"</th><th class="num">"calls A"</th><th class="num">"calls B"</th>
+                                <th class="num">"cumtime A"</th><th class="num">"cumtime B"</th><th>"function"</th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| {
+                                    let calls = |s: &Option<crate::engine::compare::edges::EdgeStats>| s.as_ref().map(|s| fmt::count(s.ncalls)).unwrap_or_else(|| "—".into());
+                                    let cum = |s: &Option<crate::engine::compare::edges::EdgeStats>| s.as_ref().and_then(|s| s.cumtime).map(fmt::secs).unwrap_or_else(|| "—".into());
+                                    view! {
+                                        <tr class={if r.delta_cumtime > 0.0 { "worse" } else if r.delta_cumtime < 0.0 { "better" } else { "" }}>
+                                            <td class="num">{fmt::signed_secs(r.delta_cumtime)}</td>
+                                            <td class="num">{calls(&r.baseline)}</td>
+                                            <td class="num">{calls(&r.candidate)}</td>
+                                            <td class="num">{cum(&r.baseline)}</td>
+                                            <td class="num">{cum(&r.candidate)}</td>
+                                            <td class="fn">{r.display}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </div>
+        }
+    };
+    view! {
+        <section class="card" data-testid="edge-diff">
+            <h2>"Callers and callees"</h2>
+            {move || match edges.get() {
+                None => view! { <p class="muted">"Select a row or a bar to see how its callers and callees changed."</p> }.into_any(),
+                Some(Err(e)) if e.is_empty() => view! { <p class="loading">"Loading edges…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(e)) => view! {
+                    <h3 class="fn" data-testid="edge-function">{e.function.clone()}</h3>
+                    <div class="split">
+                        {table("Called by", e.callers)}
+                        {table("Calls", e.callees)}
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

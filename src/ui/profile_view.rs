@@ -1,0 +1,345 @@
+//! One profile: its summary and the pstats table, sortable on every column, filtered by
+//! substring or regular expression, paged so 50,000 rows never freeze the tab; clicking a
+//! function shows its callers and callees with pstats' per-edge numbers.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::browser::{self, Pattern};
+use super::fmt;
+use super::session::SessionCtx;
+use super::types::{EdgeLine, FunctionEdges, ProfileTable, TableRow};
+use super::widgets::{Pager, SortHeader};
+
+/// Every function of a profile.
+#[server(prefix = "/fn")]
+pub async fn get_profile_table(session: String, id: String) -> Result<ProfileTable, ServerFnError> {
+    use super::ssr::*;
+    use crate::engine::compare::calls;
+    let state = state()?;
+    let (sid, _) = open_session(&state, &session).await?;
+    let (meta, p) = profile(&state, sid, &id).await?;
+    let rows = blocking(move || {
+        let producer = p.producer();
+        p.functions()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let (ncalls, pcalls) = calls(f, producer);
+                TableRow {
+                    index: i as u32,
+                    display: f.key.display(),
+                    ncalls,
+                    pcalls,
+                    tottime: f.tt,
+                    cumtime: f.ct,
+                }
+            })
+            .collect()
+    })
+    .await?;
+    Ok(ProfileTable { summary: summary(&meta), rows })
+}
+
+/// Callers and callees of the function at `index`.
+#[server(prefix = "/fn")]
+pub async fn get_function_edges(session: String, id: String, index: u32) -> Result<FunctionEdges, ServerFnError> {
+    use super::ssr::*;
+    use crate::engine::CallerStats;
+    let state = state()?;
+    let (sid, _) = open_session(&state, &session).await?;
+    let (_, p) = profile(&state, sid, &id).await?;
+    blocking(move || {
+        let funcs = p.functions();
+        let f = funcs.get(index as usize).ok_or_else(|| err("no such function in this profile"))?;
+        let line = |key: &crate::engine::FunctionKey, s: &CallerStats| {
+            let (ncalls, pcalls, tottime, cumtime) = match *s {
+                CallerStats::Full { nc, cc, tt, ct } => (nc, Some(cc), Some(tt), Some(ct)),
+                CallerStats::Count(n) => (n, None, None, None),
+            };
+            EdgeLine {
+                index: p.position(key).map(|i| i as u32),
+                display: key.display(),
+                ncalls,
+                pcalls,
+                tottime,
+                cumtime,
+            }
+        };
+        let callers = f.callers.iter().map(|(k, s)| line(k, s)).collect();
+        let callees = funcs
+            .iter()
+            .flat_map(|g| g.callers.iter().filter(|(k, _)| *k == f.key).map(move |(_, s)| line(&g.key, s)))
+            .collect();
+        Ok(FunctionEdges { display: f.key.display(), callers, callees })
+    })
+    .await?
+}
+
+/// Columns of the pstats table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Col {
+    Ncalls,
+    Tottime,
+    TotPer,
+    Cumtime,
+    CumPer,
+    Function,
+}
+
+fn per(t: f64, n: Option<i64>) -> Option<f64> {
+    n.filter(|n| *n > 0).map(|n| t / n as f64)
+}
+
+fn key(r: &TableRow, col: Col) -> f64 {
+    match col {
+        Col::Ncalls => r.ncalls.unwrap_or(-1) as f64,
+        Col::Tottime => r.tottime,
+        Col::TotPer => per(r.tottime, r.ncalls).unwrap_or(-1.0),
+        Col::Cumtime => r.cumtime,
+        Col::CumPer => per(r.cumtime, r.pcalls).unwrap_or(-1.0),
+        Col::Function => 0.0,
+    }
+}
+
+const PAGE: usize = 100;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let params = use_params_map();
+    let pid = move || params.with(|p| p.get("id").unwrap_or_default());
+    let table = RwSignal::new(None::<Result<ProfileTable, String>>);
+    Effect::new(move |_| {
+        let (Some(session), id) = (ctx.id.get(), pid()) else { return };
+        table.set(None);
+        spawn_local(async move {
+            let r = get_profile_table(session, id).await.map_err(|e| ctx.error(e));
+            table.set(Some(r));
+        });
+    });
+    view! {
+        {move || match table.get() {
+            None => view! { <p class="loading" data-testid="loading">"Loading profile…"</p> }.into_any(),
+            Some(Err(e)) => view! {
+                <div class="card">
+                    <p class="error" role="alert">{e}</p>
+                    <A href="/">"Back to the profile list"</A>
+                </div>
+            }.into_any(),
+            Some(Ok(t)) => view! { <ProfileTableView table=t pid=pid()/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let ProfileTable { summary, rows } = table;
+    let rows = StoredValue::new(rows);
+    let sort = RwSignal::new((Col::Cumtime, false));
+    let filter = RwSignal::new(String::new());
+    let regex = RwSignal::new(false);
+    let page = RwSignal::new(0usize);
+    let selected = RwSignal::new(None::<u32>);
+    let edges = RwSignal::new(None::<Result<FunctionEdges, String>>);
+
+    // Checked here for the message; the row filter below compiles it again (a JavaScript
+    // RegExp cannot live in a signal).
+    let pattern_error = Memo::new(move |_| {
+        let f = filter.get();
+        (regex.get() && !f.is_empty())
+            .then(|| Pattern::new(&f).err().map(|e| format!("invalid regular expression: {e}")))
+            .flatten()
+    });
+    // Row positions to show, in order: filtered, then sorted.
+    let order = Memo::new(move |_| {
+        let (col, reversed) = sort.get();
+        let needle = filter.get().to_lowercase();
+        let pat = if regex.get() && !needle.is_empty() { Pattern::new(&filter.get()).ok() } else { None };
+        rows.with_value(|rows| {
+            let mut idx: Vec<usize> = (0..rows.len())
+                .filter(|&i| match (&pat, needle.is_empty()) {
+                    (_, true) => true,
+                    (Some(p), _) => p.is_match(&rows[i].display),
+                    // An invalid regex shows everything (and its error).
+                    (None, _) if regex.get() => true,
+                    (None, _) => rows[i].display.to_lowercase().contains(&needle),
+                })
+                .collect();
+            if col == Col::Function {
+                idx.sort_by(|&a, &b| rows[a].display.cmp(&rows[b].display));
+            } else {
+                idx.sort_by(|&a, &b| key(&rows[b], col).total_cmp(&key(&rows[a], col)));
+            }
+            if reversed {
+                idx.reverse();
+            }
+            idx
+        })
+    });
+    Effect::new(move |_| {
+        order.track();
+        page.set(0);
+    });
+    let pid2 = pid.clone();
+    Effect::new(move |_| {
+        let Some(index) = selected.get() else { return };
+        let Some(session) = ctx.id.get_untracked() else { return };
+        let id = pid2.clone();
+        edges.set(None);
+        spawn_local(async move {
+            let r = get_function_edges(session, id, index).await.map_err(|e| ctx.error(e));
+            edges.set(Some(r));
+        });
+    });
+    let select = Callback::new(move |i: u32| {
+        selected.set(Some(i));
+        browser::scroll_into_view("edges");
+    });
+    let header = move |label: &'static str, col: Col, title: &'static str| {
+        view! {
+            <SortHeader
+                label
+                title
+                active=Signal::derive(move || sort.get().0 == col)
+                descending=Signal::derive(move || !sort.get().1)
+                on_sort=Callback::new(move |_| sort.update(|s| *s = if s.0 == col { (col, !s.1) } else { (col, false) }))
+            />
+        }
+    };
+    let total = summary.total_time;
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h2 class="profile-title" data-testid="profile-name">{summary.name.clone()}</h2>
+                <A href="/">"← Profiles"</A>
+            </div>
+            <dl class="cards">
+                <div class="stat"><dt>"Producer"</dt><dd>{summary.producer.as_str()}</dd></div>
+                <div class="stat"><dt>"Functions"</dt><dd>{fmt::count(summary.functions as i64)}</dd></div>
+                <div class="stat"><dt>"Calls"</dt><dd title=format!("{} primitive", fmt::count(summary.primitive_calls))>{fmt::count(summary.total_calls)}</dd></div>
+                <div class="stat"><dt>"Total time"</dt><dd title=format!("{total} s")>{fmt::secs(total)}</dd></div>
+                <div class="stat"><dt>"Size"</dt><dd>{fmt::bytes(summary.size_bytes)}</dd></div>
+            </dl>
+        </section>
+        <section class="card">
+            <div class="toolbar">
+                <label class="field grow">
+                    <span>"Filter"</span>
+                    <input
+                        type="search"
+                        placeholder="function, file or path"
+                        data-testid="filter"
+                        prop:value=move || filter.get()
+                        on:input=move |ev| filter.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="check">
+                    <input type="checkbox" data-testid="filter-regex" prop:checked=move || regex.get() on:change=move |ev| regex.set(event_target_checked(&ev))/>
+                    "regex"
+                </label>
+                <span class="muted" data-testid="row-count">
+                    {move || format!("{} of {} functions", order.with(Vec::len), rows.with_value(Vec::len))}
+                </span>
+            </div>
+            {move || pattern_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
+            <div class="table-wrap">
+                <table class="data pstats" data-testid="pstats-table">
+                    <thead>
+                        <tr>
+                            {header("ncalls", Col::Ncalls, "calls (total/primitive when recursive)")}
+                            {header("tottime", Col::Tottime, "time in the function itself")}
+                            {header("percall", Col::TotPer, "tottime / ncalls")}
+                            {header("cumtime", Col::Cumtime, "time including callees")}
+                            {header("percall", Col::CumPer, "cumtime / primitive calls")}
+                            {header("function", Col::Function, "file:line(function)")}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            let start = page.get() * PAGE;
+                            order.with(|o| {
+                                rows.with_value(|rows| {
+                                    o.iter().skip(start).take(PAGE).map(|&i| {
+                                        let r = &rows[i];
+                                        let index = r.index;
+                                        view! {
+                                            <tr
+                                                class:selected=move || selected.get() == Some(index)
+                                                tabindex="0"
+                                                on:click=move |_| select.run(index)
+                                                on:keydown=move |ev| if ev.key() == "Enter" { select.run(index) }
+                                            >
+                                                <td class="num">{fmt::ncalls(r.ncalls, r.pcalls)}</td>
+                                                <td class="num" title=format!("{} s", r.tottime)>{fmt::secs(r.tottime)}</td>
+                                                <td class="num">{per(r.tottime, r.ncalls).map(fmt::secs).unwrap_or_else(|| "—".into())}</td>
+                                                <td class="num" title=format!("{} s", r.cumtime)>{fmt::secs(r.cumtime)}</td>
+                                                <td class="num">{per(r.cumtime, r.pcalls).map(fmt::secs).unwrap_or_else(|| "—".into())}</td>
+                                                <td class="fn" data-testid="fn-cell">{r.display.clone()}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()
+                                })
+                            })
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <Pager page=page.into() set_page=Callback::new(move |p| page.set(p)) total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
+        </section>
+        <section class="card" id="edges" data-testid="edges">
+            {move || match (selected.get(), edges.get()) {
+                (None, _) => view! { <p class="muted">"Click a function to see its callers and callees."</p> }.into_any(),
+                (Some(_), None) => view! { <p class="loading">"Loading callers and callees…"</p> }.into_any(),
+                (Some(_), Some(Err(e))) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                (Some(_), Some(Ok(e))) => view! {
+                    <h3 class="fn">{e.display.clone()}</h3>
+                    <div class="split">
+                        <EdgeTable title="Called by" lines=e.callers select/>
+                        <EdgeTable title="Calls" lines=e.callees select/>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn EdgeTable(title: &'static str, lines: Vec<EdgeLine>, select: Callback<u32>) -> impl IntoView {
+    let empty = lines.is_empty();
+    view! {
+        <div class="edge-table">
+            <h4>{title}</h4>
+            {if empty {
+                view! { <p class="muted">"none"</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data">
+                        <thead><tr><th class="num">"ncalls"</th><th class="num">"tottime"</th><th class="num">"cumtime"</th><th>"function"</th></tr></thead>
+                        <tbody>
+                            {lines.into_iter().map(|l| {
+                                let index = l.index;
+                                view! {
+                                    <tr>
+                                        <td class="num">{match l.pcalls { Some(c) if c != l.ncalls => format!("{}/{}", l.ncalls, c), _ => l.ncalls.to_string() }}</td>
+                                        <td class="num">{l.tottime.map(fmt::secs).unwrap_or_else(|| "—".into())}</td>
+                                        <td class="num">{l.cumtime.map(fmt::secs).unwrap_or_else(|| "—".into())}</td>
+                                        <td class="fn">
+                                            {match index {
+                                                Some(i) => view! { <button type="button" class="link" on:click=move |_| select.run(i)>{l.display.clone()}</button> }.into_any(),
+                                                None => view! { <span>{l.display.clone()}</span> }.into_any(),
+                                            }}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </div>
+    }
+}

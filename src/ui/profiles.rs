@@ -1,0 +1,383 @@
+//! The home page: upload (drag and drop or picker, a progress bar per file) and the
+//! session's profile list, where profiles are opened, downloaded, deleted, and picked
+//! for a comparison.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use super::browser::{self, PickedFile, UploadEnd};
+use super::fmt;
+use super::session::SessionCtx;
+use super::types::{Mode, ProfileSummary};
+
+/// Deletes one profile of the session.
+#[server(prefix = "/fn")]
+pub async fn delete_profile(session: String, id: String) -> Result<(), ServerFnError> {
+    use super::ssr::*;
+    use crate::server::ids::ProfileId;
+    let state = state()?;
+    let (sid, _) = open_session(&state, &session).await?;
+    let pid = ProfileId::parse(&id).map_err(err)?;
+    state.store.delete(sid, pid).await.map_err(err)?;
+    state.cache.remove(pid);
+    Ok(())
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <UploadZone/>
+        <ProfileList/>
+    }
+}
+
+#[derive(Clone, PartialEq)]
+enum UploadState {
+    Sending,
+    /// All bytes sent; the server is parsing and storing.
+    Processing,
+    Done(ProfileSummary),
+    Failed(String),
+}
+
+#[derive(Clone)]
+struct UploadItem {
+    key: u64,
+    name: String,
+    size: f64,
+    sent: RwSignal<f64>,
+    state: RwSignal<UploadState>,
+}
+
+/// The server's answer to one upload: the stored profile, or its error message.
+fn upload_result(end: UploadEnd) -> UploadState {
+    match end {
+        UploadEnd::Failed(m) => UploadState::Failed(m),
+        UploadEnd::Answered(status, body) => {
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            if status == 201 {
+                let p = &value["profiles"][0];
+                let summary = ProfileSummary {
+                    id: p["id"].as_str().unwrap_or_default().to_string(),
+                    name: p["name"].as_str().unwrap_or_default().to_string(),
+                    uploaded_ms: 0,
+                    size_bytes: p["size_bytes"].as_u64().unwrap_or(0),
+                    producer: serde_json::from_value(p["producer"].clone())
+                        .unwrap_or(crate::engine::Producer::CProfile),
+                    functions: p["functions"].as_u64().unwrap_or(0) as usize,
+                    total_calls: p["total_calls"].as_i64().unwrap_or(0),
+                    primitive_calls: p["primitive_calls"].as_i64().unwrap_or(0),
+                    total_time: p["total_time"].as_f64().unwrap_or(0.0),
+                };
+                UploadState::Done(summary)
+            } else {
+                UploadState::Failed(
+                    value["error"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("the server answered HTTP {status}")),
+                )
+            }
+        }
+    }
+}
+
+#[component]
+fn UploadZone() -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    let items = RwSignal::new(Vec::<UploadItem>::new());
+    let next_key = StoredValue::new(0u64);
+    let hover = RwSignal::new(false);
+
+    let start = move |files: Vec<PickedFile>| {
+        let Some(session) = ctx.id.get_untracked() else { return };
+        for file in files {
+            let key = next_key.get_value();
+            next_key.set_value(key + 1);
+            let item = UploadItem {
+                key,
+                name: file.name.clone(),
+                size: file.size,
+                sent: RwSignal::new(0.0),
+                state: RwSignal::new(UploadState::Sending),
+            };
+            let (sent, state) = (item.sent, item.state);
+            let size = file.size;
+            items.update(|v| v.insert(0, item));
+            browser::upload(
+                &session,
+                &file,
+                move |loaded| {
+                    sent.set(loaded);
+                    if loaded >= size {
+                        state.set(UploadState::Processing);
+                    }
+                },
+                move |end| {
+                    let result = upload_result(end);
+                    if let UploadState::Failed(m) = &result {
+                        if m.contains("session not found") {
+                            ctx.replace(Some("Your session expired, so this tab started a new one; upload the files again."));
+                        }
+                    }
+                    sent.set(size);
+                    state.set(result);
+                    ctx.refresh();
+                },
+            );
+        }
+    };
+
+    view! {
+        <section class="card upload" aria-labelledby="upload-title">
+            <h2 id="upload-title">"Upload profiles"</h2>
+            <label
+                class="dropzone"
+                class:hover=move || hover.get()
+                data-testid="dropzone"
+                on:dragover=move |ev| {
+                    ev.prevent_default();
+                    hover.set(true);
+                }
+                on:dragleave=move |_| hover.set(false)
+                on:drop=move |ev| {
+                    ev.prevent_default();
+                    hover.set(false);
+                    start(browser::files_from_drop(&ev));
+                }
+            >
+                <input
+                    type="file"
+                    multiple
+                    class="visually-hidden"
+                    data-testid="file-input"
+                    disabled=move || ctx.id.get().is_none()
+                    on:change=move |ev| start(browser::files_from_input(&ev))
+                />
+                <span class="dropzone-main">"Drop .prof / .pstats files here, or " <u>"choose files"</u></span>
+                <span class="dropzone-hint">
+                    "cProfile, profile, yappi or pyinstrument dumps (pstats format)"
+                    {move || ctx.info.get().map(|i| format!(", up to {} each", fmt::bytes(i.max_upload_bytes)))}
+                </span>
+            </label>
+            <ul class="uploads" data-testid="uploads">
+                <For each=move || items.get() key=|i| i.key let:item>
+                    <UploadRow item/>
+                </For>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn UploadRow(item: UploadItem) -> impl IntoView {
+    let UploadItem { name, size, sent, state, .. } = item;
+    let percent = move || if size > 0.0 { (sent.get() / size * 100.0).min(100.0) } else { 100.0 };
+    view! {
+        <li class="upload-item" data-testid="upload-item">
+            <div class="upload-head">
+                <span class="upload-name">{name}</span>
+                <span class="upload-size">{fmt::bytes(size as u64)}</span>
+            </div>
+            <progress max="100" value=move || percent().to_string() aria-label="upload progress"></progress>
+            <div class="upload-status">
+                {move || match state.get() {
+                    UploadState::Sending => view! { <span>{format!("sending… {:.0}%", percent())}</span> }.into_any(),
+                    UploadState::Processing => view! { <span>"parsing…"</span> }.into_any(),
+                    UploadState::Done(p) => view! {
+                        <span class="ok" data-testid="upload-ok">
+                            {format!(
+                                "✓ {} · {} functions · {} calls · {}",
+                                p.producer.as_str(),
+                                fmt::count(p.functions as i64),
+                                fmt::count(p.total_calls),
+                                fmt::secs(p.total_time),
+                            )}
+                            " "
+                            <A href=format!("/profile/{}", p.id)>"open"</A>
+                        </span>
+                    }.into_any(),
+                    UploadState::Failed(m) => view! { <span class="error" data-testid="upload-error" role="alert">{m}</span> }.into_any(),
+                }}
+            </div>
+        </li>
+    }
+}
+
+/// A profile's part in the next comparison.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Baseline,
+    Candidate,
+}
+
+#[component]
+fn ProfileList() -> impl IntoView {
+    let ctx = SessionCtx::use_ctx();
+    // Picked profiles in the order picked.
+    let roles = RwSignal::new(Vec::<(String, Role)>::new());
+    let error = RwSignal::new(None::<String>);
+    // Forget picks of profiles that are gone.
+    Effect::new(move |_| {
+        if let Some(list) = ctx.profiles.get() {
+            roles.update(|r| r.retain(|(id, _)| list.iter().any(|p| &p.id == id)));
+        }
+    });
+    let toggle = move |id: String, role: Role| {
+        roles.update(|r| match r.iter().position(|(i, _)| *i == id) {
+            Some(pos) if r[pos].1 == role => {
+                r.remove(pos);
+            }
+            Some(pos) => r[pos].1 = role,
+            None => r.push((id, role)),
+        })
+    };
+    let side = move |role: Role| -> Vec<String> {
+        roles.with(|r| r.iter().filter(|(_, x)| *x == role).map(|(id, _)| id.clone()).collect())
+    };
+    let navigate = use_navigate();
+    let compare_href = move || {
+        let (a, b) = (side(Role::Baseline), side(Role::Candidate));
+        if a.is_empty() || b.is_empty() {
+            return None;
+        }
+        let mode = if a.len() == 1 && b.len() == 1 { Mode::Two } else { Mode::Runs };
+        Some(format!("/compare?mode={}&a={}&b={}", mode.as_str(), a.join(","), b.join(",")))
+    };
+    let matrix_href = move || {
+        let list = ctx.profiles.get().unwrap_or_default();
+        let picked: Vec<String> = list
+            .iter()
+            .filter(|p| roles.with(|r| r.iter().any(|(id, _)| *id == p.id)))
+            .map(|p| p.id.clone())
+            .collect();
+        (picked.len() >= 2).then(|| format!("/compare?mode=matrix&a={}", picked.join(",")))
+    };
+    let go = move |href: Option<String>| {
+        if let Some(h) = href {
+            navigate(&h, Default::default());
+        }
+    };
+    let go2 = go.clone();
+    let delete = move |p: ProfileSummary| {
+        let Some(session) = ctx.id.get_untracked() else { return };
+        spawn_local(async move {
+            match delete_profile(session, p.id.clone()).await {
+                Ok(()) => error.set(None),
+                Err(e) => error.set(Some(format!("Cannot delete {}: {}", p.name, ctx.error(e)))),
+            }
+            ctx.refresh();
+        });
+    };
+    let download = move |p: ProfileSummary| {
+        let Some(session) = ctx.id.get_untracked() else { return };
+        browser::download_profile(&session, &p.id, &p.name, move |m| error.set(Some(m)));
+    };
+    let role_of = move |id: &str| roles.with(|r| r.iter().find(|(i, _)| i == id).map(|(_, role)| *role));
+
+    view! {
+        <section class="card" aria-labelledby="list-title">
+            <div class="card-head">
+                <h2 id="list-title">"Profiles"</h2>
+                <div class="actions">
+                    <span class="hint">"Pick A (baseline) and B (candidate); several of each compares runs."</span>
+                    <button
+                        type="button"
+                        class="btn btn-primary"
+                        data-testid="compare-picked"
+                        disabled=move || compare_href().is_none()
+                        on:click=move |_| go(compare_href())
+                    >
+                        "Compare A → B"
+                    </button>
+                    <button
+                        type="button"
+                        class="btn"
+                        data-testid="matrix-picked"
+                        disabled=move || matrix_href().is_none()
+                        on:click=move |_| go2(matrix_href())
+                    >
+                        "Matrix of picked"
+                    </button>
+                </div>
+            </div>
+            {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="list-error">{m}</p> })}
+            {move || match ctx.profiles.get() {
+                None => view! { <p class="loading">"Loading profiles…"</p> }.into_any(),
+                Some(list) if list.is_empty() => view! {
+                    <p class="empty" data-testid="empty-list">"No profiles yet. Upload a "<code>".prof"</code>" file above — for example one written by "<code>"python -m cProfile -o out.prof script.py"</code>"."</p>
+                }.into_any(),
+                Some(list) => view! {
+                    <div class="table-wrap">
+                        <table class="data profiles" data-testid="profile-list">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Pick"</th>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Producer"</th>
+                                    <th scope="col" class="num">"Functions"</th>
+                                    <th scope="col" class="num">"Calls"</th>
+                                    <th scope="col" class="num">"Total time"</th>
+                                    <th scope="col" class="num">"Size"</th>
+                                    <th scope="col">"Uploaded"</th>
+                                    <th scope="col">"Actions"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|p| {
+                                    let (id_a, id_b) = (p.id.clone(), p.id.clone());
+                                    let (pa, pb) = (p.id.clone(), p.id.clone());
+                                    let (pd, pdl) = (p.clone(), p.clone());
+                                    let (id_pick_a, id_pick_b) = (p.id.clone(), p.id.clone());
+                                    let (name, row_name, href) = (p.name.clone(), p.name.clone(), format!("/profile/{}", p.id));
+                                    view! {
+                                        <tr data-testid="profile-row" data-name=row_name>
+                                            <td class="pick">
+                                                <button
+                                                    type="button"
+                                                    class="role"
+                                                    class:on=move || role_of(&pa) == Some(Role::Baseline)
+                                                    aria-pressed=move || (role_of(&id_a) == Some(Role::Baseline)).to_string()
+                                                    title="baseline"
+                                                    data-testid="pick-a"
+                                                    on:click=move |_| toggle(id_pick_a.clone(), Role::Baseline)
+                                                >
+                                                    "A"
+                                                </button>
+                                                <button
+                                                    type="button"
+                                                    class="role role-b"
+                                                    class:on=move || role_of(&pb) == Some(Role::Candidate)
+                                                    aria-pressed=move || (role_of(&id_b) == Some(Role::Candidate)).to_string()
+                                                    title="candidate"
+                                                    data-testid="pick-b"
+                                                    on:click=move |_| toggle(id_pick_b.clone(), Role::Candidate)
+                                                >
+                                                    "B"
+                                                </button>
+                                            </td>
+                                            <td class="name"><A href=href.clone()>{name}</A></td>
+                                            <td>{p.producer.as_str()}</td>
+                                            <td class="num">{fmt::count(p.functions as i64)}</td>
+                                            <td class="num" title=format!("{} primitive", p.primitive_calls)>{fmt::count(p.total_calls)}</td>
+                                            <td class="num" title=format!("{} s", p.total_time)>{fmt::secs(p.total_time)}</td>
+                                            <td class="num">{fmt::bytes(p.size_bytes)}</td>
+                                            <td class="when">{fmt::when(p.uploaded_ms)}</td>
+                                            <td class="row-actions">
+                                                <A href=href>"Open"</A>
+                                                <button type="button" class="btn btn-small" on:click=move |_| download(pdl.clone())>"Download"</button>
+                                                <button type="button" class="btn btn-small btn-danger" data-testid="delete-profile" on:click=move |_| delete(pd.clone())>"Delete"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

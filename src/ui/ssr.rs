@@ -1,0 +1,118 @@
+//! Server-side helpers for the UI's server functions: the shared [`AppState`], the
+//! caller's session, and errors as messages the browser can show.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::types::{CompareReq, Mode, ProfileSummary, SessionInfo};
+use crate::engine::Profile;
+use crate::engine::compare::{Metric, Options};
+use crate::server::AppState;
+use crate::server::ids::{ProfileId, SessionId};
+use crate::server::store::{ProfileMeta, SessionMeta, now_ms};
+
+/// An error the browser shows as is.
+pub fn err(e: impl Display) -> ServerFnError {
+    ServerFnError::new(e.to_string())
+}
+
+/// The state `server::router` provides to every server function.
+pub fn state() -> Result<AppState, ServerFnError> {
+    use_context::<AppState>().ok_or_else(|| err("server state is not available"))
+}
+
+/// The caller's session, checked to exist (its expiry moves on).
+pub async fn open_session(state: &AppState, id: &str) -> Result<(SessionId, SessionMeta), ServerFnError> {
+    let sid = SessionId::parse(id).map_err(err)?;
+    let meta = state.store.touch(sid).await.map_err(err)?;
+    Ok((sid, meta))
+}
+
+/// A profile of the session, parsed (cached).
+pub async fn profile(
+    state: &AppState,
+    sid: SessionId,
+    id: &str,
+) -> Result<(ProfileMeta, Arc<Profile>), ServerFnError> {
+    let pid = ProfileId::parse(id).map_err(err)?;
+    crate::server::api::parsed(state, sid, pid).await.map_err(err)
+}
+
+/// Several profiles of the session, in the order given.
+pub async fn profiles(
+    state: &AppState,
+    sid: SessionId,
+    ids: &[String],
+) -> Result<Vec<(ProfileMeta, Arc<Profile>)>, ServerFnError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(profile(state, sid, id).await?);
+    }
+    Ok(out)
+}
+
+/// Runs CPU-heavy work on the blocking pool, not the async runtime's threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServerFnError> {
+    tokio::task::spawn_blocking(f).await.map_err(err)
+}
+
+pub fn summary(m: &ProfileMeta) -> ProfileSummary {
+    ProfileSummary {
+        id: m.id.to_string(),
+        name: m.name.clone(),
+        uploaded_ms: m.uploaded_ms,
+        size_bytes: m.size_bytes,
+        producer: m.producer,
+        functions: m.functions,
+        total_calls: m.total_calls,
+        primitive_calls: m.primitive_calls,
+        total_time: m.total_time,
+    }
+}
+
+pub fn info_of(state: &AppState, meta: &SessionMeta, list: &[ProfileMeta]) -> SessionInfo {
+    let config = &state.config;
+    SessionInfo {
+        id: meta.id.to_string(),
+        created_ms: meta.created_ms,
+        expires_ms: meta.last_used_ms + (config.session_ttl_hours * 3_600_000.0) as i64,
+        server_now_ms: now_ms(),
+        profiles: list.len(),
+        bytes_used: list.iter().map(|m| m.size_bytes).sum(),
+        max_profiles: config.max_profiles_per_session,
+        max_session_bytes: config.max_session_mb << 20,
+        max_upload_bytes: config.max_upload_mb << 20,
+    }
+}
+
+/// The engine's options from a request, checked.
+pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
+    let metric = Metric::parse(&req.metric)
+        .ok_or_else(|| err(format!("unknown metric {:?} (tottime or cumtime)", req.metric)))?;
+    let bad = |x: f64| !x.is_finite() || x < 0.0;
+    if bad(req.min_ms) || bad(req.min_pct) {
+        return Err(err("min ms and min % must be numbers, 0 or more"));
+    }
+    let needed = match req.mode {
+        Mode::Two => req.a.len() == 1 && req.b.len() == 1,
+        Mode::Runs => !req.a.is_empty() && !req.b.is_empty(),
+        Mode::Matrix => req.a.len() >= 2,
+    };
+    if !needed {
+        return Err(err(match req.mode {
+            Mode::Two => "pick one baseline and one candidate",
+            Mode::Runs => "pick at least one baseline run and one candidate run",
+            Mode::Matrix => "pick two or more profiles for a matrix",
+        }));
+    }
+    Ok(Options {
+        metric,
+        normalize: req.normalize,
+        min_ms: req.min_ms,
+        min_pct: req.min_pct,
+    })
+}
