@@ -13,7 +13,7 @@ SITE_ADDR := $(or $(PROFDIFF_SITE_ADDR),$(shell sed -n 's/^site-addr *= *"\(.*\)
 # End-to-end tests run their own server on a spare port with a throwaway data dir.
 E2E_ADDR ?= 127.0.0.1:3917
 
-.PHONY: run test lint unit e2e bench loadtest bootstrap-run bootstrap-test fixtures
+.PHONY: run test lint unit e2e bench bench-ui screenshots loadtest bootstrap-run bootstrap-test fixtures
 
 ## Serve the app (release build) on Leptos.toml's site-addr, files under ./data.
 run: bootstrap-run
@@ -50,6 +50,18 @@ bench:
 	PROFDIFF_BENCH_DUMP="$(BENCH_DUMP)" cargo bench --bench engine
 	cargo run --release --example parse_memory -- tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
 	$(PYTHON311) bench/pstats_cpython.py tests/fixtures/pstats/dumps/dataviewer_before.prof "$(BENCH_DUMP)"
+
+## Browser timings (comparison view in chromium, release build) and bundle sizes.
+bench-ui: bootstrap-test
+	cargo leptos build --release
+	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_UI_BENCH=1 npx playwright test bench 2>&1 | grep -E "UI-BENCH|passed|failed"'
+	@for f in target/site/pkg/profdiff.wasm target/site/pkg/profdiff.js target/site/pkg/profdiff.css; do \
+		printf '%-32s %8d bytes raw %8d gzip\n' "$$f" "$$(wc -c <"$$f")" "$$(gzip -9c "$$f" | wc -c)"; done
+
+## README screenshots (docs/screenshots/), light, dark and a 375 px phone.
+screenshots: bootstrap-test
+	cargo leptos build --release
+	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_SCREENSHOTS=1 npx playwright test screenshots'
 
 ## Load test: a release server on a spare port with a throwaway data dir, 16 clients; once
 ## with the file store and once with Redis (a redis-server of its own on a spare port).

@@ -4,6 +4,9 @@
 //! configuration, storage, REST API) and [`ui`] (Leptos components). Data flows one way:
 //! upload → parse → store → compare → view.
 
+// Leptos views are deeply nested types; the comparison view needs more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod engine;
 pub mod ui;

@@ -77,7 +77,7 @@ test("upload a profile, open it, sort, filter, and see callers and callees", asy
   await page.goto("/");
   await upload(page, [SMALL]);
   await expect(page.getByTestId("upload-ok")).toContainText("cProfile");
-  await expect(page.getByTestId("session-profiles")).toHaveText("1 profiles");
+  await expect(page.getByTestId("session-profiles")).toHaveText("1 profile");
   await page.locator("[data-testid=profile-row] td.name a").click();
   await expect(page.getByTestId("profile-name")).toHaveText("cprofile_3.11.prof");
   const table = page.getByTestId("pstats-table");

@@ -47,20 +47,27 @@ mod imp {
     }
 
     /// Answers other tabs' hellos for our id (`is_mine`), and reports answers to ours.
-    pub fn listen_tabs(is_mine: impl Fn(&str) -> bool + 'static, on_taken: impl Fn(&str) + 'static) {
+    pub fn listen_tabs(
+        is_mine: impl Fn(&str) -> bool + 'static,
+        on_taken: impl Fn(&str) + 'static,
+    ) {
         CHANNEL.with(|c| {
             let Some(channel) = c else { return };
             let reply = channel.clone();
-            let handler = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                let Some(text) = ev.data().as_string() else { return };
-                if let Some(id) = text.strip_prefix("hello:") {
-                    if is_mine(id) {
-                        let _ = reply.post_message(&JsValue::from_str(&format!("taken:{id}")));
+            let handler = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |ev: web_sys::MessageEvent| {
+                    let Some(text) = ev.data().as_string() else {
+                        return;
+                    };
+                    if let Some(id) = text.strip_prefix("hello:") {
+                        if is_mine(id) {
+                            let _ = reply.post_message(&JsValue::from_str(&format!("taken:{id}")));
+                        }
+                    } else if let Some(id) = text.strip_prefix("taken:") {
+                        on_taken(id);
                     }
-                } else if let Some(id) = text.strip_prefix("taken:") {
-                    on_taken(id);
-                }
-            });
+                },
+            );
             channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
             handler.forget();
         });
@@ -79,12 +86,19 @@ mod imp {
         let Some(list) = list else { return Vec::new() };
         (0..list.length())
             .filter_map(|i| list.get(i))
-            .map(|file| PickedFile { name: file.name(), size: file.size(), file })
+            .map(|file| PickedFile {
+                name: file.name(),
+                size: file.size(),
+                file,
+            })
             .collect()
     }
 
     pub fn files_from_input(ev: &leptos::ev::Event) -> Vec<PickedFile> {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
             return Vec::new();
         };
         let files = picked(input.files());
@@ -108,26 +122,35 @@ mod imp {
         let start = || -> Result<(), String> {
             let xhr = web_sys::XmlHttpRequest::new().map_err(fail)?;
             xhr.open("POST", "/api/upload").map_err(fail)?;
-            xhr.set_request_header("X-Session-Id", session).map_err(fail)?;
+            xhr.set_request_header("X-Session-Id", session)
+                .map_err(fail)?;
             let form = web_sys::FormData::new().map_err(fail)?;
-            form.append_with_blob_and_filename("file", &file.file, &file.name).map_err(fail)?;
-            let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
-                on_progress(ev.loaded())
-            });
-            xhr.upload().map_err(fail)?.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+            form.append_with_blob_and_filename("file", &file.file, &file.name)
+                .map_err(fail)?;
+            let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+                move |ev: web_sys::ProgressEvent| on_progress(ev.loaded()),
+            );
+            xhr.upload()
+                .map_err(fail)?
+                .set_onprogress(Some(progress.as_ref().unchecked_ref()));
             progress.forget();
             let end = std::rc::Rc::new(std::cell::RefCell::new(Some(on_end)));
             let (end2, xhr2) = (end.clone(), xhr.clone());
             let load = Closure::<dyn FnMut()>::new(move || {
                 if let Some(f) = end2.borrow_mut().take() {
-                    f(UploadEnd::Answered(xhr2.status().unwrap_or(0), xhr2.response_text().ok().flatten().unwrap_or_default()));
+                    f(UploadEnd::Answered(
+                        xhr2.status().unwrap_or(0),
+                        xhr2.response_text().ok().flatten().unwrap_or_default(),
+                    ));
                 }
             });
             xhr.set_onload(Some(load.as_ref().unchecked_ref()));
             load.forget();
             let error = Closure::<dyn FnMut()>::new(move || {
                 if let Some(f) = end.borrow_mut().take() {
-                    f(UploadEnd::Failed("the upload did not reach the server (network error)".into()));
+                    f(UploadEnd::Failed(
+                        "the upload did not reach the server (network error)".into(),
+                    ));
                 }
             });
             xhr.set_onerror(Some(error.as_ref().unchecked_ref()));
@@ -140,7 +163,9 @@ mod imp {
     }
 
     fn click_download(url: &str, name: &str) {
-        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
         if let Ok(a) = doc.create_element("a") {
             let a: web_sys::HtmlAnchorElement = a.unchecked_into();
             a.set_href(url);
@@ -172,8 +197,15 @@ mod imp {
 
     /// Downloads a stored profile's bytes (the request needs the session header, so a
     /// plain link cannot do it).
-    pub fn download_profile(session: &str, id: &str, name: &str, on_error: impl FnOnce(String) + 'static) {
-        let Ok(xhr) = web_sys::XmlHttpRequest::new() else { return };
+    pub fn download_profile(
+        session: &str,
+        id: &str,
+        name: &str,
+        on_error: impl FnOnce(String) + 'static,
+    ) {
+        let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+            return;
+        };
         if xhr.open("GET", &format!("/api/profiles/{id}/raw")).is_err() {
             return;
         }
@@ -183,11 +215,14 @@ mod imp {
         let mut on_error = Some(on_error);
         let load = Closure::<dyn FnMut()>::new(move || {
             if xhr2.status().unwrap_or(0) == 200 {
-                if let Ok(blob) = xhr2.response().and_then(|r| r.dyn_into::<web_sys::Blob>().map_err(|e| e)) {
+                if let Ok(blob) = xhr2.response().and_then(|r| r.dyn_into::<web_sys::Blob>()) {
                     download_blob(&blob, &name);
                 }
             } else if let Some(f) = on_error.take() {
-                f(format!("download failed (HTTP {})", xhr2.status().unwrap_or(0)));
+                f(format!(
+                    "download failed (HTTP {})",
+                    xhr2.status().unwrap_or(0)
+                ));
             }
         });
         xhr.set_onload(Some(load.as_ref().unchecked_ref()));
@@ -229,7 +264,10 @@ mod imp {
     }
 
     pub fn scroll_into_view(id: &str) {
-        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+        {
             el.scroll_into_view();
         }
     }
@@ -254,7 +292,13 @@ mod imp {
     pub fn files_from_drop(_: &leptos::ev::DragEvent) -> Vec<PickedFile> {
         Vec::new()
     }
-    pub fn upload(_: &str, _: &PickedFile, _: impl Fn(f64) + 'static, _: impl FnOnce(UploadEnd) + 'static) {}
+    pub fn upload(
+        _: &str,
+        _: &PickedFile,
+        _: impl Fn(f64) + 'static,
+        _: impl FnOnce(UploadEnd) + 'static,
+    ) {
+    }
     pub fn save_text(_: &str, _: &str, _: &str) {}
     pub fn download_profile(_: &str, _: &str, _: &str, _: impl FnOnce(String) + 'static) {}
     pub async fn copy_text(_: &str) -> Result<(), String> {

@@ -7,11 +7,11 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::browser::{self, Pattern};
+use super::browser;
 use super::fmt;
 use super::session::SessionCtx;
 use super::types::{EdgeLine, FunctionEdges, ProfileTable, TableRow};
-use super::widgets::{Pager, SortHeader};
+use super::widgets::{Pager, SortHeader, TextFilter};
 
 /// Every function of a profile.
 #[server(prefix = "/fn")]
@@ -40,12 +40,19 @@ pub async fn get_profile_table(session: String, id: String) -> Result<ProfileTab
             .collect()
     })
     .await?;
-    Ok(ProfileTable { summary: summary(&meta), rows })
+    Ok(ProfileTable {
+        summary: summary(&meta),
+        rows,
+    })
 }
 
 /// Callers and callees of the function at `index`.
 #[server(prefix = "/fn")]
-pub async fn get_function_edges(session: String, id: String, index: u32) -> Result<FunctionEdges, ServerFnError> {
+pub async fn get_function_edges(
+    session: String,
+    id: String,
+    index: u32,
+) -> Result<FunctionEdges, ServerFnError> {
     use super::ssr::*;
     use crate::engine::CallerStats;
     let state = state()?;
@@ -53,7 +60,9 @@ pub async fn get_function_edges(session: String, id: String, index: u32) -> Resu
     let (_, p) = profile(&state, sid, &id).await?;
     blocking(move || {
         let funcs = p.functions();
-        let f = funcs.get(index as usize).ok_or_else(|| err("no such function in this profile"))?;
+        let f = funcs
+            .get(index as usize)
+            .ok_or_else(|| err("no such function in this profile"))?;
         let line = |key: &crate::engine::FunctionKey, s: &CallerStats| {
             let (ncalls, pcalls, tottime, cumtime) = match *s {
                 CallerStats::Full { nc, cc, tt, ct } => (nc, Some(cc), Some(tt), Some(ct)),
@@ -71,9 +80,18 @@ pub async fn get_function_edges(session: String, id: String, index: u32) -> Resu
         let callers = f.callers.iter().map(|(k, s)| line(k, s)).collect();
         let callees = funcs
             .iter()
-            .flat_map(|g| g.callers.iter().filter(|(k, _)| *k == f.key).map(move |(_, s)| line(&g.key, s)))
+            .flat_map(|g| {
+                g.callers
+                    .iter()
+                    .filter(|(k, _)| *k == f.key)
+                    .map(move |(_, s)| line(&g.key, s))
+            })
             .collect();
-        Ok(FunctionEdges { display: f.key.display(), callers, callees })
+        Ok(FunctionEdges {
+            display: f.key.display(),
+            callers,
+            callees,
+        })
     })
     .await?
 }
@@ -113,10 +131,14 @@ pub fn ProfilePage() -> impl IntoView {
     let pid = move || params.with(|p| p.get("id").unwrap_or_default());
     let table = RwSignal::new(None::<Result<ProfileTable, String>>);
     Effect::new(move |_| {
-        let (Some(session), id) = (ctx.id.get(), pid()) else { return };
+        let (Some(session), id) = (ctx.id.get(), pid()) else {
+            return;
+        };
         table.set(None);
         spawn_local(async move {
-            let r = get_profile_table(session, id).await.map_err(|e| ctx.error(e));
+            let r = get_profile_table(session, id)
+                .await
+                .map_err(|e| ctx.error(e));
             table.set(Some(r));
         });
     });
@@ -146,28 +168,15 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
     let selected = RwSignal::new(None::<u32>);
     let edges = RwSignal::new(None::<Result<FunctionEdges, String>>);
 
-    // Checked here for the message; the row filter below compiles it again (a JavaScript
-    // RegExp cannot live in a signal).
-    let pattern_error = Memo::new(move |_| {
-        let f = filter.get();
-        (regex.get() && !f.is_empty())
-            .then(|| Pattern::new(&f).err().map(|e| format!("invalid regular expression: {e}")))
-            .flatten()
-    });
+    let filter_error = Memo::new(move |_| TextFilter::new(&filter.get(), regex.get()).err());
     // Row positions to show, in order: filtered, then sorted.
     let order = Memo::new(move |_| {
         let (col, reversed) = sort.get();
-        let needle = filter.get().to_lowercase();
-        let pat = if regex.get() && !needle.is_empty() { Pattern::new(&filter.get()).ok() } else { None };
+        // An invalid regular expression shows every row (and its error).
+        let text = TextFilter::new(&filter.get(), regex.get()).unwrap_or_default();
         rows.with_value(|rows| {
             let mut idx: Vec<usize> = (0..rows.len())
-                .filter(|&i| match (&pat, needle.is_empty()) {
-                    (_, true) => true,
-                    (Some(p), _) => p.is_match(&rows[i].display),
-                    // An invalid regex shows everything (and its error).
-                    (None, _) if regex.get() => true,
-                    (None, _) => rows[i].display.to_lowercase().contains(&needle),
-                })
+                .filter(|&i| text.matches(&rows[i].display))
                 .collect();
             if col == Col::Function {
                 idx.sort_by(|&a, &b| rows[a].display.cmp(&rows[b].display));
@@ -187,11 +196,15 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
     let pid2 = pid.clone();
     Effect::new(move |_| {
         let Some(index) = selected.get() else { return };
-        let Some(session) = ctx.id.get_untracked() else { return };
+        let Some(session) = ctx.id.get_untracked() else {
+            return;
+        };
         let id = pid2.clone();
         edges.set(None);
         spawn_local(async move {
-            let r = get_function_edges(session, id, index).await.map_err(|e| ctx.error(e));
+            let r = get_function_edges(session, id, index)
+                .await
+                .map_err(|e| ctx.error(e));
             edges.set(Some(r));
         });
     });
@@ -245,7 +258,7 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
                     {move || format!("{} of {} functions", order.with(Vec::len), rows.with_value(Vec::len))}
                 </span>
             </div>
-            {move || pattern_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
+            {move || filter_error.get().map(|e| view! { <p class="error" role="alert" data-testid="filter-error">{e}</p> })}
             <div class="table-wrap">
                 <table class="data pstats" data-testid="pstats-table">
                     <thead>

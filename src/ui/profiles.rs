@@ -92,7 +92,9 @@ fn UploadZone() -> impl IntoView {
     let hover = RwSignal::new(false);
 
     let start = move |files: Vec<PickedFile>| {
-        let Some(session) = ctx.id.get_untracked() else { return };
+        let Some(session) = ctx.id.get_untracked() else {
+            return;
+        };
         for file in files {
             let key = next_key.get_value();
             next_key.set_value(key + 1);
@@ -117,10 +119,10 @@ fn UploadZone() -> impl IntoView {
                 },
                 move |end| {
                     let result = upload_result(end);
-                    if let UploadState::Failed(m) = &result {
-                        if m.contains("session not found") {
-                            ctx.replace(Some("Your session expired, so this tab started a new one; upload the files again."));
-                        }
+                    if let UploadState::Failed(m) = &result
+                        && m.contains("session not found")
+                    {
+                        ctx.replace(Some("Your session expired, so this tab started a new one; upload the files again."));
                     }
                     sent.set(size);
                     state.set(result);
@@ -173,8 +175,20 @@ fn UploadZone() -> impl IntoView {
 
 #[component]
 fn UploadRow(item: UploadItem) -> impl IntoView {
-    let UploadItem { name, size, sent, state, .. } = item;
-    let percent = move || if size > 0.0 { (sent.get() / size * 100.0).min(100.0) } else { 100.0 };
+    let UploadItem {
+        name,
+        size,
+        sent,
+        state,
+        ..
+    } = item;
+    let percent = move || {
+        if size > 0.0 {
+            (sent.get() / size * 100.0).min(100.0)
+        } else {
+            100.0
+        }
+    };
     view! {
         <li class="upload-item" data-testid="upload-item">
             <div class="upload-head">
@@ -235,7 +249,12 @@ fn ProfileList() -> impl IntoView {
         })
     };
     let side = move |role: Role| -> Vec<String> {
-        roles.with(|r| r.iter().filter(|(_, x)| *x == role).map(|(id, _)| id.clone()).collect())
+        roles.with(|r| {
+            r.iter()
+                .filter(|(_, x)| *x == role)
+                .map(|(id, _)| id.clone())
+                .collect()
+        })
     };
     let navigate = use_navigate();
     let compare_href = move || {
@@ -243,8 +262,17 @@ fn ProfileList() -> impl IntoView {
         if a.is_empty() || b.is_empty() {
             return None;
         }
-        let mode = if a.len() == 1 && b.len() == 1 { Mode::Two } else { Mode::Runs };
-        Some(format!("/compare?mode={}&a={}&b={}", mode.as_str(), a.join(","), b.join(",")))
+        let mode = if a.len() == 1 && b.len() == 1 {
+            Mode::Two
+        } else {
+            Mode::Runs
+        };
+        Some(format!(
+            "/compare?mode={}&a={}&b={}",
+            mode.as_str(),
+            a.join(","),
+            b.join(",")
+        ))
     };
     let matrix_href = move || {
         let list = ctx.profiles.get().unwrap_or_default();
@@ -262,7 +290,9 @@ fn ProfileList() -> impl IntoView {
     };
     let go2 = go.clone();
     let delete = move |p: ProfileSummary| {
-        let Some(session) = ctx.id.get_untracked() else { return };
+        let Some(session) = ctx.id.get_untracked() else {
+            return;
+        };
         spawn_local(async move {
             match delete_profile(session, p.id.clone()).await {
                 Ok(()) => error.set(None),
@@ -272,10 +302,13 @@ fn ProfileList() -> impl IntoView {
         });
     };
     let download = move |p: ProfileSummary| {
-        let Some(session) = ctx.id.get_untracked() else { return };
+        let Some(session) = ctx.id.get_untracked() else {
+            return;
+        };
         browser::download_profile(&session, &p.id, &p.name, move |m| error.set(Some(m)));
     };
-    let role_of = move |id: &str| roles.with(|r| r.iter().find(|(i, _)| i == id).map(|(_, role)| *role));
+    let role_of =
+        move |id: &str| roles.with(|r| r.iter().find(|(i, _)| i == id).map(|(_, role)| *role));
 
     view! {
         <section class="card" aria-labelledby="list-title">

@@ -97,7 +97,9 @@ impl SessionCtx {
     /// Reloads the badge and the profile list.
     pub fn refresh(&self) {
         let ctx = *self;
-        let Some(id) = ctx.id.get_untracked() else { return };
+        let Some(id) = ctx.id.get_untracked() else {
+            return;
+        };
         spawn_local(async move {
             match get_session_info(id.clone()).await {
                 Ok(info) => ctx.set_info(info),
@@ -116,7 +118,8 @@ impl SessionCtx {
     }
 
     fn set_info(&self, info: SessionInfo) {
-        self.clock_skew.set(browser::now_ms() - info.server_now_ms as f64);
+        self.clock_skew
+            .set(browser::now_ms() - info.server_now_ms as f64);
         self.info.set(Some(info));
     }
 
@@ -165,7 +168,9 @@ pub fn provide_session() -> SessionCtx {
         browser::listen_tabs(
             move |id| ctx.id.get_untracked().as_deref() == Some(id),
             move |id| {
-                if browser::stored_session().as_deref() == Some(id) && ctx.id.get_untracked().is_none() {
+                if browser::stored_session().as_deref() == Some(id)
+                    && ctx.id.get_untracked().is_none()
+                {
                     ctx.taken.set(true);
                 }
             },
@@ -222,8 +227,12 @@ pub fn SessionBadge() -> impl IntoView {
     };
     let clearing = RwSignal::new(false);
     let clear = move |_| {
-        let Some(id) = ctx.id.get_untracked() else { return };
-        let confirmed = ctx.profiles.with_untracked(|p| p.as_ref().is_none_or(|p| p.is_empty()))
+        let Some(id) = ctx.id.get_untracked() else {
+            return;
+        };
+        let confirmed = ctx
+            .profiles
+            .with_untracked(|p| p.as_ref().is_none_or(|p| p.is_empty()))
             || window()
                 .confirm_with_message("Delete every profile of this session?")
                 .unwrap_or(false);
@@ -247,7 +256,10 @@ pub fn SessionBadge() -> impl IntoView {
                 {short}
             </code>
             <span class="session-stat" data-testid="session-profiles">
-                {move || ctx.info.get().map(|i| format!("{} profiles", i.profiles)).unwrap_or_default()}
+                {move || ctx.info.get().map(|i| match i.profiles {
+                    1 => "1 profile".to_string(),
+                    n => format!("{n} profiles"),
+                }).unwrap_or_default()}
             </span>
             <span
                 class="session-stat"

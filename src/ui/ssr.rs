@@ -24,7 +24,10 @@ pub fn state() -> Result<AppState, ServerFnError> {
 }
 
 /// The caller's session, checked to exist (its expiry moves on).
-pub async fn open_session(state: &AppState, id: &str) -> Result<(SessionId, SessionMeta), ServerFnError> {
+pub async fn open_session(
+    state: &AppState,
+    id: &str,
+) -> Result<(SessionId, SessionMeta), ServerFnError> {
     let sid = SessionId::parse(id).map_err(err)?;
     let meta = state.store.touch(sid).await.map_err(err)?;
     Ok((sid, meta))
@@ -37,7 +40,9 @@ pub async fn profile(
     id: &str,
 ) -> Result<(ProfileMeta, Arc<Profile>), ServerFnError> {
     let pid = ProfileId::parse(id).map_err(err)?;
-    crate::server::api::parsed(state, sid, pid).await.map_err(err)
+    crate::server::api::parsed(state, sid, pid)
+        .await
+        .map_err(err)
 }
 
 /// Several profiles of the session, in the order given.
@@ -91,8 +96,12 @@ pub fn info_of(state: &AppState, meta: &SessionMeta, list: &[ProfileMeta]) -> Se
 
 /// The engine's options from a request, checked.
 pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
-    let metric = Metric::parse(&req.metric)
-        .ok_or_else(|| err(format!("unknown metric {:?} (tottime or cumtime)", req.metric)))?;
+    let metric = Metric::parse(&req.metric).ok_or_else(|| {
+        err(format!(
+            "unknown metric {:?} (tottime or cumtime)",
+            req.metric
+        ))
+    })?;
     let bad = |x: f64| !x.is_finite() || x < 0.0;
     if bad(req.min_ms) || bad(req.min_pct) {
         return Err(err("min ms and min % must be numbers, 0 or more"));

@@ -2,6 +2,51 @@
 
 use leptos::prelude::*;
 
+use super::browser::Pattern;
+
+/// A text filter: a case-insensitive substring, or a regular expression when asked for
+/// (`regex`) or written as `/…/`.
+#[derive(Default)]
+pub struct TextFilter {
+    needle: String,
+    pattern: Option<Pattern>,
+}
+
+impl TextFilter {
+    pub fn new(filter: &str, regex: bool) -> Result<TextFilter, String> {
+        let source = match filter.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
+            Some(re) => Some(re),
+            None if regex => Some(filter),
+            None => None,
+        };
+        let pattern = match source {
+            Some(re) if !re.is_empty() => {
+                Some(Pattern::new(re).map_err(|e| format!("invalid regular expression: {e}"))?)
+            }
+            _ => None,
+        };
+        // ASCII case folding: function and file names, and no Unicode tables in the bundle.
+        Ok(TextFilter {
+            needle: filter.to_ascii_lowercase(),
+            pattern,
+        })
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        match &self.pattern {
+            Some(p) => p.is_match(text),
+            None => {
+                self.needle.is_empty()
+                    || text.len() >= self.needle.len()
+                        && text
+                            .as_bytes()
+                            .windows(self.needle.len())
+                            .any(|w| w.eq_ignore_ascii_case(self.needle.as_bytes()))
+            }
+        }
+    }
+}
+
 /// A column header that sorts on click (or Enter/Space: it is a button).
 #[component]
 pub fn SortHeader(
@@ -40,7 +85,12 @@ pub fn SortHeader(
 
 /// Previous / next over `total` rows, `size` per page.
 #[component]
-pub fn Pager(page: Signal<usize>, set_page: Callback<usize>, total: Signal<usize>, size: usize) -> impl IntoView {
+pub fn Pager(
+    page: Signal<usize>,
+    set_page: Callback<usize>,
+    total: Signal<usize>,
+    size: usize,
+) -> impl IntoView {
     let pages = move || total.get().div_ceil(size).max(1);
     view! {
         <nav class="pager" aria-label="pages" data-testid="pager">

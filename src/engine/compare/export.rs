@@ -402,8 +402,7 @@ fn rows_table(rows: &[&super::Row], metric: super::Metric) -> Table {
                     m(&r.baseline),
                     m(&r.candidate),
                     format!("{}→{}", calls(&r.baseline), calls(&r.candidate)),
-                    r.match_kind
-                        .map_or("–".into(), |k| k.as_str().to_string()),
+                    r.match_kind.map_or("–".into(), |k| k.as_str().to_string()),
                     r.display.clone(),
                 ]
             })

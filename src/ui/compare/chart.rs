@@ -17,11 +17,17 @@ const VALUE: f64 = 120.0;
 /// `func · file.py:12` from pstats' `path/file.py:12(func)`; builtins as they are.
 pub fn short_label(display: &str) -> String {
     let label = match display.rfind('(') {
-        Some(open) if display.ends_with(')') && !display.starts_with('{') && !display.starts_with('<') => {
+        Some(open)
+            if display.ends_with(')') && !display.starts_with('{') && !display.starts_with('<') =>
+        {
             let name = &display[open + 1..display.len() - 1];
             let place = &display[..open];
             let file = place.rsplit(['/', '\\']).next().unwrap_or(place);
-            if place.starts_with('~') { name.to_string() } else { format!("{name} · {file}") }
+            if place.starts_with('~') {
+                name.to_string()
+            } else {
+                format!("{name} · {file}")
+            }
         }
         _ => display.to_string(),
     };
@@ -61,9 +67,7 @@ pub fn DeltaChart(
             continue;
         }
         y += ROW;
-        parts.push(
-            view! { <text x="0" y=y - 6.0 class="chart-heading">{title}</text> }.into_any(),
-        );
+        parts.push(view! { <text x="0" y=y - 6.0 class="chart-heading">{title}</text> }.into_any());
         for e in entries {
             let top = y;
             y += ROW;
@@ -119,8 +123,17 @@ mod tests {
 
     #[test]
     fn labels() {
-        assert_eq!(short_label("src/a/app/shop.py:13(regress)"), "regress · shop.py:13");
-        assert_eq!(short_label("~:0(<built-in method time.sleep>)"), "<built-in method time.sleep>");
-        assert_eq!(short_label("{built-in method time.sleep}"), "{built-in method time.sleep}");
+        assert_eq!(
+            short_label("src/a/app/shop.py:13(regress)"),
+            "regress · shop.py:13"
+        );
+        assert_eq!(
+            short_label("~:0(<built-in method time.sleep>)"),
+            "<built-in method time.sleep>"
+        );
+        assert_eq!(
+            short_label("{built-in method time.sleep}"),
+            "{built-in method time.sleep}"
+        );
     }
 }

@@ -16,13 +16,48 @@ pub struct Column {
 macro_rules! side_columns {
     ($p:literal, $g:literal) => {
         [
-            Column { id: concat!($p, ".ncalls"), label: "calls", group: $g, title: "total calls" },
-            Column { id: concat!($p, ".pcalls"), label: "prim", group: $g, title: "primitive (non-recursive) calls" },
-            Column { id: concat!($p, ".tottime"), label: "tottime", group: $g, title: "time in the function itself" },
-            Column { id: concat!($p, ".cumtime"), label: "cumtime", group: $g, title: "time including callees" },
-            Column { id: concat!($p, ".tottime_per_call"), label: "tt/call", group: $g, title: "tottime per call" },
-            Column { id: concat!($p, ".cumtime_per_call"), label: "ct/call", group: $g, title: "cumtime per primitive call" },
-            Column { id: concat!($p, ".share_pct"), label: "share", group: $g, title: "share of the side's total time" },
+            Column {
+                id: concat!($p, ".ncalls"),
+                label: "calls",
+                group: $g,
+                title: "total calls",
+            },
+            Column {
+                id: concat!($p, ".pcalls"),
+                label: "prim",
+                group: $g,
+                title: "primitive (non-recursive) calls",
+            },
+            Column {
+                id: concat!($p, ".tottime"),
+                label: "tottime",
+                group: $g,
+                title: "time in the function itself",
+            },
+            Column {
+                id: concat!($p, ".cumtime"),
+                label: "cumtime",
+                group: $g,
+                title: "time including callees",
+            },
+            Column {
+                id: concat!($p, ".tottime_per_call"),
+                label: "tt/call",
+                group: $g,
+                title: "tottime per call",
+            },
+            Column {
+                id: concat!($p, ".cumtime_per_call"),
+                label: "ct/call",
+                group: $g,
+                title: "cumtime per primitive call",
+            },
+            Column {
+                id: concat!($p, ".share_pct"),
+                label: "share",
+                group: $g,
+                title: "share of the side's total time",
+            },
         ]
     };
 }
@@ -31,24 +66,77 @@ const A: [Column; 7] = side_columns!("a", "baseline");
 const B: [Column; 7] = side_columns!("b", "candidate");
 
 const REST: [Column; 7] = [
-    Column { id: "d.ncalls", label: "calls", group: "Δ", title: "change of total calls" },
-    Column { id: "d.tottime", label: "tottime", group: "Δ", title: "candidate − baseline tottime" },
-    Column { id: "d.cumtime", label: "cumtime", group: "Δ", title: "candidate − baseline cumtime" },
-    Column { id: "d.pct", label: "%", group: "Δ", title: "relative change of the chosen metric" },
-    Column { id: "d.share_pp", label: "share", group: "Δ", title: "change of share of total time, percentage points" },
-    Column { id: "r.tottime", label: "tottime", group: "ratio", title: "candidate / baseline tottime" },
-    Column { id: "r.cumtime", label: "cumtime", group: "ratio", title: "candidate / baseline cumtime" },
+    Column {
+        id: "d.ncalls",
+        label: "calls",
+        group: "Δ",
+        title: "change of total calls",
+    },
+    Column {
+        id: "d.tottime",
+        label: "tottime",
+        group: "Δ",
+        title: "candidate − baseline tottime",
+    },
+    Column {
+        id: "d.cumtime",
+        label: "cumtime",
+        group: "Δ",
+        title: "candidate − baseline cumtime",
+    },
+    Column {
+        id: "d.pct",
+        label: "%",
+        group: "Δ",
+        title: "relative change of the chosen metric",
+    },
+    Column {
+        id: "d.share_pp",
+        label: "share",
+        group: "Δ",
+        title: "change of share of total time, percentage points",
+    },
+    Column {
+        id: "r.tottime",
+        label: "tottime",
+        group: "ratio",
+        title: "candidate / baseline tottime",
+    },
+    Column {
+        id: "r.cumtime",
+        label: "cumtime",
+        group: "ratio",
+        title: "candidate / baseline cumtime",
+    },
 ];
 
 const HEAD: [Column; 3] = [
-    Column { id: "function", label: "function", group: "", title: "pstats name: file:line(function)" },
-    Column { id: "status", label: "status", group: "", title: "slower, faster, unchanged, new, removed" },
-    Column { id: "match", label: "match", group: "", title: "how the two sides were paired: exact, moved, path, address" },
+    Column {
+        id: "function",
+        label: "function",
+        group: "",
+        title: "pstats name: file:line(function)",
+    },
+    Column {
+        id: "status",
+        label: "status",
+        group: "",
+        title: "slower, faster, unchanged, new, removed",
+    },
+    Column {
+        id: "match",
+        label: "match",
+        group: "",
+        title: "how the two sides were paired: exact, moved, path, address",
+    },
 ];
 
 /// All columns, in display order.
 pub fn all() -> impl Iterator<Item = &'static Column> {
-    HEAD.iter().chain(A.iter()).chain(B.iter()).chain(REST.iter())
+    HEAD.iter()
+        .chain(A.iter())
+        .chain(B.iter())
+        .chain(REST.iter())
 }
 
 pub fn is_text(id: &str) -> bool {
@@ -105,7 +193,10 @@ pub fn value(row: &Row, id: &str) -> Option<f64> {
 /// Text columns' sort key.
 pub fn text(row: &Row, id: &str) -> String {
     match id {
-        "match" => row.match_kind.map(|m| m.as_str().to_string()).unwrap_or_default(),
+        "match" => row
+            .match_kind
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default(),
         _ => row.display.clone(),
     }
 }
@@ -118,8 +209,14 @@ pub fn cell(row: &Row, id: &str) -> String {
             "pcalls" => fmt::opt_count(s.pcalls),
             "tottime" => fmt::secs(s.tottime),
             "cumtime" => fmt::secs(s.cumtime),
-            "tottime_per_call" => s.tottime_per_call.map(fmt::secs).unwrap_or_else(|| "—".into()),
-            "cumtime_per_call" => s.cumtime_per_call.map(fmt::secs).unwrap_or_else(|| "—".into()),
+            "tottime_per_call" => s
+                .tottime_per_call
+                .map(fmt::secs)
+                .unwrap_or_else(|| "—".into()),
+            "cumtime_per_call" => s
+                .cumtime_per_call
+                .map(fmt::secs)
+                .unwrap_or_else(|| "—".into()),
             "share_pct" => format!("{:.1}%", s.share_pct),
             _ => String::new(),
         };
@@ -127,7 +224,10 @@ pub fn cell(row: &Row, id: &str) -> String {
     match id {
         "function" => row.display.clone(),
         "status" => row.status.as_str().to_string(),
-        "match" => row.match_kind.map(|m| m.as_str().to_string()).unwrap_or_else(|| "—".into()),
+        "match" => row
+            .match_kind
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| "—".into()),
         "d.ncalls" => fmt::signed_count(row.delta.ncalls),
         "d.tottime" => fmt::signed_secs(row.delta.tottime),
         "d.cumtime" => fmt::signed_secs(row.delta.cumtime),
@@ -142,7 +242,9 @@ pub fn cell(row: &Row, id: &str) -> String {
 
 /// The exact value behind a cell, for its tooltip.
 pub fn exact(row: &Row, id: &str) -> Option<String> {
-    value(row, id).filter(|_| id != "status").map(|v| v.to_string())
+    value(row, id)
+        .filter(|_| id != "status")
+        .map(|v| v.to_string())
 }
 
 /// The engine's sort field closest to a column (for exports).

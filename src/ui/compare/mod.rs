@@ -20,10 +20,11 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::engine::compare::edges::{EdgeRow, Edges};
 use crate::engine::compare::runs::{Matrix, RunsComparison};
 use crate::engine::compare::{Comparison, Row, Status};
-use crate::ui::browser::{self, Pattern};
+use crate::ui::browser;
 use crate::ui::fmt;
 use crate::ui::session::SessionCtx;
 use crate::ui::types::{Mode, ProfileSummary};
+use crate::ui::widgets::TextFilter;
 use crate::ui::widgets::{Pager, SortHeader};
 use chart::DeltaChart;
 use server::*;
@@ -39,33 +40,9 @@ pub enum Loaded {
     Matrix(Arc<Matrix>),
 }
 
-/// Whether a row passes the text filter (substring, or `/regex/`).
-pub struct TextFilter {
-    needle: String,
-    pattern: Option<Pattern>,
-}
-
-impl TextFilter {
-    /// `/…/` is a case-insensitive regular expression; anything else a substring.
-    pub fn new(filter: &str) -> Result<TextFilter, String> {
-        let pattern = match filter.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
-            Some(re) if !re.is_empty() => Some(Pattern::new(re).map_err(|e| format!("invalid regular expression: {e}"))?),
-            _ => None,
-        };
-        Ok(TextFilter { needle: filter.to_lowercase(), pattern })
-    }
-
-    pub fn matches(&self, text: &str) -> bool {
-        match &self.pattern {
-            Some(p) => p.is_match(text),
-            None => self.needle.is_empty() || text.to_lowercase().contains(&self.needle),
-        }
-    }
-}
-
 /// Positions of the rows the view shows, in order.
 pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
-    let filter = TextFilter::new(&v.filter).unwrap_or(TextFilter { needle: String::new(), pattern: None });
+    let filter = TextFilter::new(&v.filter, false).unwrap_or_default();
     let mut idx: Vec<usize> = (0..c.rows.len())
         .filter(|&i| {
             let r = &c.rows[i];
@@ -85,7 +62,11 @@ pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
         let natural_desc = col != "status";
         idx.sort_by(|&a, &b| match (keys[a], keys[b]) {
             (Some(x), Some(y)) => {
-                let o = if natural_desc { y.total_cmp(&x) } else { x.total_cmp(&y) };
+                let o = if natural_desc {
+                    y.total_cmp(&x)
+                } else {
+                    x.total_cmp(&y)
+                };
                 if v.reverse { o.reverse() } else { o }
             }
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -112,7 +93,11 @@ pub fn ComparePage() -> impl IntoView {
     let apply = Callback::new(move |v: ViewState| {
         navigate(
             &format!("/compare?{}", v.to_query()),
-            NavigateOptions { replace: true, scroll: false, ..Default::default() },
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
         );
     });
     let req = Memo::new(move |_| view_state.with(ViewState::req));
@@ -120,7 +105,9 @@ pub fn ComparePage() -> impl IntoView {
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
-        let (Some(session), req) = (ctx.id.get(), req.get()) else { return };
+        let (Some(session), req) = (ctx.id.get(), req.get()) else {
+            return;
+        };
         let ready = match req.mode {
             Mode::Two => req.a.len() == 1 && req.b.len() == 1,
             Mode::Runs => !req.a.is_empty() && !req.b.is_empty(),
@@ -135,9 +122,15 @@ pub fn ComparePage() -> impl IntoView {
         loading.set(true);
         spawn_local(async move {
             let result = match req.mode {
-                Mode::Two => compare_two(session, req).await.map(|c| Loaded::Two(Arc::new(c))),
-                Mode::Runs => compare_runs(session, req).await.map(|c| Loaded::Runs(Arc::new(c))),
-                Mode::Matrix => compare_matrix(session, req).await.map(|c| Loaded::Matrix(Arc::new(c))),
+                Mode::Two => compare_two(session, req)
+                    .await
+                    .map(|c| Loaded::Two(Arc::new(c))),
+                Mode::Runs => compare_runs(session, req)
+                    .await
+                    .map(|c| Loaded::Runs(Arc::new(c))),
+                Mode::Matrix => compare_matrix(session, req)
+                    .await
+                    .map(|c| Loaded::Matrix(Arc::new(c))),
             };
             // A newer request supersedes this one.
             if generation.get_value() == mine {
@@ -194,7 +187,15 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
         apply.run(v);
     };
     let picker = move |side: char, label: &'static str| {
-        let current = move || view_state.with(|v| if side == 'a' { v.a.first().cloned() } else { v.b.first().cloned() });
+        let current = move || {
+            view_state.with(|v| {
+                if side == 'a' {
+                    v.a.first().cloned()
+                } else {
+                    v.b.first().cloned()
+                }
+            })
+        };
         view! {
             <label class="field">
                 <span>{label}</span>
@@ -214,7 +215,10 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
     };
     let names = move |ids: Vec<String>| {
         let list = ctx.profiles.get();
-        ids.iter().map(|id| profile_name(&list, id)).collect::<Vec<_>>().join(", ")
+        ids.iter()
+            .map(|id| profile_name(&list, id))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     view! {
         <section class="card pickers">
@@ -251,16 +255,32 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
         v.page = 0;
         apply.run(v);
     };
-    let number = move |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0);
+    let number = move |ev: &leptos::ev::Event| {
+        event_target_value(ev)
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0)
+    };
     let status = RwSignal::new(None::<(bool, String)>);
     let export = move |format: &'static str| {
-        let Some(session) = ctx.id.get_untracked() else { return };
+        let Some(session) = ctx.id.get_untracked() else {
+            return;
+        };
         let v = view_state.get_untracked();
         let sort = columns::engine_sort(&v.sort_column()).map(str::to_string);
         let names = {
             let list = ctx.profiles.get_untracked();
-            let stem = |ids: &[String]| ids.first().map(|id| profile_name(&list, id)).unwrap_or_default();
-            let clean = |s: String| s.trim_end_matches(".prof").trim_end_matches(".pstats").to_string();
+            let stem = |ids: &[String]| {
+                ids.first()
+                    .map(|id| profile_name(&list, id))
+                    .unwrap_or_default()
+            };
+            let clean = |s: String| {
+                s.trim_end_matches(".prof")
+                    .trim_end_matches(".pstats")
+                    .to_string()
+            };
             match v.mode {
                 Mode::Matrix => format!("matrix-{}", clean(stem(&v.a))),
                 _ => format!("{}-vs-{}", clean(stem(&v.a)), clean(stem(&v.b))),
@@ -270,13 +290,33 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
         spawn_local(async move {
             match export_comparison(session, v.req(), format.to_string(), sort, v.reverse).await {
                 Ok(text) if format == "markdown" => match browser::copy_text(&text).await {
-                    Ok(()) => status.set(Some((true, format!("Markdown copied to the clipboard ({} lines)", text.lines().count())))),
+                    Ok(()) => status.set(Some((
+                        true,
+                        format!(
+                            "Markdown copied to the clipboard ({} lines)",
+                            text.lines().count()
+                        ),
+                    ))),
                     Err(e) => status.set(Some((false, e))),
                 },
                 Ok(text) => {
-                    let mime = if format == "csv" { "text/csv" } else { "application/json" };
-                    browser::save_text(&format!("profdiff-{names}.{}", if format == "csv" { "csv" } else { "json" }), mime, &text);
-                    status.set(Some((true, format!("{} saved", format.to_uppercase()))));
+                    let mime = if format == "csv" {
+                        "text/csv"
+                    } else {
+                        "application/json"
+                    };
+                    browser::save_text(
+                        &format!(
+                            "profdiff-{names}.{}",
+                            if format == "csv" { "csv" } else { "json" }
+                        ),
+                        mime,
+                        &text,
+                    );
+                    status.set(Some((
+                        true,
+                        format!("{} saved", format.to_ascii_uppercase()),
+                    )));
                 }
                 Err(e) => status.set(Some((false, ctx.error(e)))),
             }
@@ -359,7 +399,11 @@ fn card(label: &'static str, value: String, detail: String, class: &'static str)
 
 /// Status filter chips with counts.
 #[component]
-pub fn StatusChips(counts: Vec<(Status, usize)>, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+pub fn StatusChips(
+    counts: Vec<(Status, usize)>,
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+) -> impl IntoView {
     view! {
         <div class="chips" role="group" aria-label="show statuses">
             {counts.into_iter().map(|(s, n)| {
@@ -389,7 +433,7 @@ pub fn StatusChips(counts: Vec<(Status, usize)>, view_state: Memo<ViewState>, ap
 /// The text filter box (substring, or `/regex/`).
 #[component]
 pub fn FilterBox(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
-    let error = move || view_state.with(|v| TextFilter::new(&v.filter).err());
+    let error = move || view_state.with(|v| TextFilter::new(&v.filter, false).err());
     view! {
         <label class="field grow">
             <span>"Filter"</span>
@@ -411,7 +455,11 @@ pub fn FilterBox(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> imp
 }
 
 #[component]
-fn TwoWay(c: Arc<Comparison>, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+fn TwoWay(
+    c: Arc<Comparison>,
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+) -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     let s = c.summary.clone();
     let c2 = c.clone();
@@ -421,15 +469,19 @@ fn TwoWay(c: Arc<Comparison>, view_state: Memo<ViewState>, apply: Callback<ViewS
         let c = c.clone();
         move |display: String| {
             let mut v = view_state.get_untracked();
-            if let Some(r) = c.rows.iter().find(|r| r.display == display) {
-                if !v.statuses.contains(&r.status) {
-                    v.statuses.push(r.status);
-                }
+            if let Some(r) = c.rows.iter().find(|r| r.display == display)
+                && !v.statuses.contains(&r.status)
+            {
+                v.statuses.push(r.status);
             }
-            let mut pos = ordered(&c, &v).iter().position(|&i| c.rows[i].display == display);
+            let mut pos = ordered(&c, &v)
+                .iter()
+                .position(|&i| c.rows[i].display == display);
             if pos.is_none() {
                 v.filter.clear();
-                pos = ordered(&c, &v).iter().position(|&i| c.rows[i].display == display);
+                pos = ordered(&c, &v)
+                    .iter()
+                    .position(|&i| c.rows[i].display == display);
             }
             v.page = pos.map(|p| p / PAGE).unwrap_or(0);
             v.row = Some(display);
@@ -461,10 +513,20 @@ fn TwoWay(c: Arc<Comparison>, view_state: Memo<ViewState>, apply: Callback<ViewS
         (Status::Removed, s.counts.removed),
         (Status::Unchanged, s.counts.unchanged),
     ];
-    let scale_note = if s.normalized { format!("candidate scaled ×{:.4}", s.scale) } else { "absolute times".to_string() };
+    let scale_note = if s.normalized {
+        format!("candidate scaled ×{:.4}", s.scale)
+    } else {
+        "absolute times".to_string()
+    };
     let selected = Signal::derive(move || view_state.with(|v| v.row.clone()));
     let rows_c = c.clone();
-    let groups = [("", 3), ("baseline", 7), ("candidate", 7), ("Δ", 5), ("ratio", 2)];
+    let groups = [
+        ("", 3),
+        ("baseline", 7),
+        ("candidate", 7),
+        ("Δ", 5),
+        ("ratio", 2),
+    ];
     view! {
         <section class="card">
             <dl class="cards" data-testid="summary-cards">
@@ -581,7 +643,9 @@ fn EdgePanel(view_state: Memo<ViewState>, ctx: SessionCtx) -> impl IntoView {
         };
         edges.set(Some(Err(String::new())));
         spawn_local(async move {
-            let r = compare_edges(session, req, row).await.map_err(|e| ctx.error(e));
+            let r = compare_edges(session, req, row)
+                .await
+                .map_err(|e| ctx.error(e));
             edges.set(Some(r));
         });
     });

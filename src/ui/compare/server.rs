@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::engine::compare::Comparison;
 use crate::engine::compare::edges::Edges;
 use crate::engine::compare::runs::{Matrix, RunsComparison};
-use crate::engine::compare::Comparison;
 use crate::ui::types::CompareReq;
 
 /// One baseline against one candidate.
@@ -23,13 +23,24 @@ pub async fn compare_two(session: String, req: CompareReq) -> Result<Comparison,
 
 /// N baseline runs against M candidate runs.
 #[server(prefix = "/fn", input = Json)]
-pub async fn compare_runs(session: String, req: CompareReq) -> Result<RunsComparison, ServerFnError> {
+pub async fn compare_runs(
+    session: String,
+    req: CompareReq,
+) -> Result<RunsComparison, ServerFnError> {
     use crate::ui::ssr::*;
     let options = options(&req)?;
     let state = state()?;
     let (sid, _) = open_session(&state, &session).await?;
-    let a: Vec<_> = profiles(&state, sid, &req.a).await?.into_iter().map(|(_, p)| p).collect();
-    let b: Vec<_> = profiles(&state, sid, &req.b).await?.into_iter().map(|(_, p)| p).collect();
+    let a: Vec<_> = profiles(&state, sid, &req.a)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    let b: Vec<_> = profiles(&state, sid, &req.b)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     blocking(move || crate::engine::compare::runs::compare_runs(&a, &b, &options)).await
 }
 
@@ -40,13 +51,21 @@ pub async fn compare_matrix(session: String, req: CompareReq) -> Result<Matrix, 
     let options = options(&req)?;
     let state = state()?;
     let (sid, _) = open_session(&state, &session).await?;
-    let series: Vec<_> = profiles(&state, sid, &req.a).await?.into_iter().map(|(m, p)| (m.name, p)).collect();
+    let series: Vec<_> = profiles(&state, sid, &req.a)
+        .await?
+        .into_iter()
+        .map(|(m, p)| (m.name, p))
+        .collect();
     blocking(move || crate::engine::compare::runs::matrix(&series, options.metric)).await
 }
 
 /// Callers and callees of the row named `display`, on both sides.
 #[server(prefix = "/fn", input = Json)]
-pub async fn compare_edges(session: String, req: CompareReq, display: String) -> Result<Edges, ServerFnError> {
+pub async fn compare_edges(
+    session: String,
+    req: CompareReq,
+    display: String,
+) -> Result<Edges, ServerFnError> {
     use crate::ui::ssr::*;
     let options = options(&req)?;
     let state = state()?;
@@ -75,12 +94,13 @@ pub async fn export_comparison(
     sort: Option<String>,
     reverse: bool,
 ) -> Result<String, ServerFnError> {
-    use crate::engine::compare::export::{self, Format};
     use crate::engine::compare::SortField;
+    use crate::engine::compare::export::{self, Format};
     use crate::ui::ssr::*;
     use crate::ui::types::Mode;
     let options = options(&req)?;
-    let fmt = Format::parse(&format).ok_or_else(|| err(format!("unknown export format {format:?}")))?;
+    let fmt =
+        Format::parse(&format).ok_or_else(|| err(format!("unknown export format {format:?}")))?;
     let limit = (fmt == Format::Markdown).then_some(50);
     let state = state()?;
     let (sid, _) = open_session(&state, &session).await?;
@@ -96,12 +116,23 @@ pub async fn export_comparison(
             export::comparison(&c, fmt, limit)
         }
         Mode::Runs => {
-            let (a, b): (Vec<_>, Vec<_>) = (a.into_iter().map(|x| x.1).collect(), b.into_iter().map(|x| x.1).collect());
-            export::runs(&crate::engine::compare::runs::compare_runs(&a, &b, &options), fmt, limit)
+            let (a, b): (Vec<_>, Vec<_>) = (
+                a.into_iter().map(|x| x.1).collect(),
+                b.into_iter().map(|x| x.1).collect(),
+            );
+            export::runs(
+                &crate::engine::compare::runs::compare_runs(&a, &b, &options),
+                fmt,
+                limit,
+            )
         }
         Mode::Matrix => {
             let series: Vec<_> = a.into_iter().map(|(m, p)| (m.name, p)).collect();
-            export::matrix(&crate::engine::compare::runs::matrix(&series, options.metric), fmt, limit)
+            export::matrix(
+                &crate::engine::compare::runs::matrix(&series, options.metric),
+                fmt,
+                limit,
+            )
         }
     })
     .await

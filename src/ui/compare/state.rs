@@ -7,7 +7,8 @@ use crate::engine::compare::Status;
 use crate::ui::types::{CompareReq, Mode};
 
 /// Statuses shown when the URL does not say.
-pub const DEFAULT_STATUSES: [Status; 4] = [Status::Slower, Status::Faster, Status::New, Status::Removed];
+pub const DEFAULT_STATUSES: [Status; 4] =
+    [Status::Slower, Status::Faster, Status::New, Status::Removed];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
@@ -50,7 +51,13 @@ impl Default for ViewState {
 }
 
 fn ids(s: Option<String>) -> Vec<String> {
-    s.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+    s.map(|s| {
+        s.split(',')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn status_name(s: Status) -> &'static str {
@@ -77,12 +84,23 @@ pub fn encode(s: &str) -> String {
 impl ViewState {
     pub fn from_query(q: &ParamsMap) -> ViewState {
         let d = ViewState::default();
-        let num = |k: &str, dflt: f64| q.get(k).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0).unwrap_or(dflt);
+        let num = |k: &str, dflt: f64| {
+            q.get(k)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .unwrap_or(dflt)
+        };
         ViewState {
-            mode: q.get("mode").and_then(|m| Mode::parse(&m)).unwrap_or(d.mode),
+            mode: q
+                .get("mode")
+                .and_then(|m| Mode::parse(&m))
+                .unwrap_or(d.mode),
             a: ids(q.get("a")),
             b: ids(q.get("b")),
-            metric: q.get("metric").filter(|m| m == "cumtime").unwrap_or(d.metric),
+            metric: q
+                .get("metric")
+                .filter(|m| m == "cumtime")
+                .unwrap_or(d.metric),
             normalize: q.get("norm").is_some_and(|v| v == "1"),
             min_ms: num("min_ms", d.min_ms),
             min_pct: num("min_pct", d.min_pct),
@@ -125,7 +143,14 @@ impl ViewState {
             put("rev", "1".into());
         }
         if self.statuses != d.statuses {
-            put("status", self.statuses.iter().map(|s| status_name(*s)).collect::<Vec<_>>().join(","));
+            put(
+                "status",
+                self.statuses
+                    .iter()
+                    .map(|s| status_name(*s))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
         }
         if !self.filter.is_empty() {
             put("q", self.filter.clone());
@@ -144,7 +169,11 @@ impl ViewState {
         CompareReq {
             mode: self.mode,
             a: self.a.clone(),
-            b: if self.mode == Mode::Matrix { Vec::new() } else { self.b.clone() },
+            b: if self.mode == Mode::Matrix {
+                Vec::new()
+            } else {
+                self.b.clone()
+            },
             metric: self.metric.clone(),
             normalize: self.normalize,
             min_ms: self.min_ms,
@@ -154,7 +183,11 @@ impl ViewState {
 
     /// The sort column, defaulting to the chosen metric's Δ.
     pub fn sort_column(&self) -> String {
-        if self.sort.is_empty() { format!("d.{}", self.metric) } else { self.sort.clone() }
+        if self.sort.is_empty() {
+            format!("d.{}", self.metric)
+        } else {
+            self.sort.clone()
+        }
     }
 }
 
@@ -187,7 +220,9 @@ mod tests {
             let mut it = val.bytes();
             while let Some(b) = it.next() {
                 if b == b'%' {
-                    let h: String = [it.next().unwrap() as char, it.next().unwrap() as char].iter().collect();
+                    let h: String = [it.next().unwrap() as char, it.next().unwrap() as char]
+                        .iter()
+                        .collect();
                     bytes.push(u8::from_str_radix(&h, 16).unwrap());
                 } else {
                     bytes.push(b);
@@ -196,7 +231,10 @@ mod tests {
             map.insert(k.to_string(), String::from_utf8(bytes).unwrap());
         }
         assert_eq!(ViewState::from_query(&map), v);
-        assert_eq!(ViewState::from_query(&ParamsMap::new()), ViewState::default());
+        assert_eq!(
+            ViewState::from_query(&ParamsMap::new()),
+            ViewState::default()
+        );
         assert_eq!(ViewState::default().to_query(), "mode=two&a=");
     }
 }

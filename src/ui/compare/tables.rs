@@ -6,23 +6,40 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::state::ViewState;
-use super::{FilterBox, PAGE, StatusChips, TextFilter};
+use super::{FilterBox, PAGE, StatusChips};
 use crate::engine::compare::Status;
 use crate::engine::compare::runs::{Matrix, RunsComparison, Spread};
 use crate::ui::fmt;
+use crate::ui::widgets::TextFilter;
 use crate::ui::widgets::{Pager, SortHeader};
 
 /// A tiny line of `values` (gaps where a profile lacks the function).
 pub fn sparkline(values: &[Option<f64>]) -> impl IntoView + use<> {
     let (w, h) = (120.0, 24.0);
-    let max = values.iter().flatten().copied().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let max = values
+        .iter()
+        .flatten()
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
     let n = values.len().max(2) - 1;
     let pts: Vec<(f64, f64)> = values
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| v.map(|v| (2.0 + i as f64 * (w - 4.0) / n as f64, h - 2.0 - v / max * (h - 4.0))))
+        .filter_map(|(i, v)| {
+            v.map(|v| {
+                (
+                    2.0 + i as f64 * (w - 4.0) / n as f64,
+                    h - 2.0 - v / max * (h - 4.0),
+                )
+            })
+        })
         .collect();
-    let line = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+    let line = pts
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let title = values
         .iter()
         .map(|v| v.map(fmt::secs).unwrap_or_else(|| "—".into()))
@@ -40,10 +57,18 @@ pub fn sparkline(values: &[Option<f64>]) -> impl IntoView + use<> {
 /// Each run of both sides as a dot on one axis: overlap means noise.
 fn strip(a: &Spread, b: &Spread) -> impl IntoView + use<> {
     let (w, h) = (120.0, 18.0);
-    let max = a.runs.iter().chain(&b.runs).copied().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let max = a
+        .runs
+        .iter()
+        .chain(&b.runs)
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
     let x = move |v: f64| 3.0 + v / max * (w - 6.0);
     let dots = |runs: &[f64], y: f64, class: &'static str| {
-        runs.iter().map(|&v| view! { <circle cx=x(v) cy=y r="2.5" class=class></circle> }).collect_view()
+        runs.iter()
+            .map(|&v| view! { <circle cx=x(v) cy=y r="2.5" class=class></circle> })
+            .collect_view()
     };
     view! {
         <svg class="strip" viewBox=format!("0 0 {w} {h}") width=w height=h aria-hidden="true">
@@ -53,10 +78,19 @@ fn strip(a: &Spread, b: &Spread) -> impl IntoView + use<> {
     }
 }
 
-fn sort_header(id: &'static str, label: &'static str, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+fn sort_header(
+    id: &'static str,
+    label: &'static str,
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+) -> impl IntoView {
     let current = move || {
         let s = view_state.with(|v| v.sort.clone());
-        if ["pct", "function", "a", "b"].contains(&s.as_str()) { s } else { "delta".to_string() }
+        if ["pct", "function", "a", "b"].contains(&s.as_str()) {
+            s
+        } else {
+            "delta".to_string()
+        }
     };
     view! {
         <SortHeader
@@ -75,8 +109,17 @@ fn sort_header(id: &'static str, label: &'static str, view_state: Memo<ViewState
 }
 
 /// Sorts `idx` by the view's sort (`delta`, `pct`, `function`, `a`, `b`).
-fn sort_idx(idx: &mut [usize], v: &ViewState, num: impl Fn(usize, &str) -> Option<f64>, name: impl Fn(usize) -> String) {
-    let col = if ["pct", "function", "a", "b"].contains(&v.sort.as_str()) { v.sort.as_str() } else { "delta" };
+fn sort_idx(
+    idx: &mut [usize],
+    v: &ViewState,
+    num: impl Fn(usize, &str) -> Option<f64>,
+    name: impl Fn(usize) -> String,
+) {
+    let col = if ["pct", "function", "a", "b"].contains(&v.sort.as_str()) {
+        v.sort.as_str()
+    } else {
+        "delta"
+    };
     if col == "function" {
         idx.sort_by_key(|&i| name(i));
         if v.reverse {
@@ -95,7 +138,11 @@ fn sort_idx(idx: &mut [usize], v: &ViewState, num: impl Fn(usize, &str) -> Optio
     });
 }
 
-fn pager(view_state: Memo<ViewState>, apply: Callback<ViewState>, total: Signal<usize>) -> impl IntoView {
+fn pager(
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+    total: Signal<usize>,
+) -> impl IntoView {
     view! {
         <Pager
             page=Signal::derive(move || view_state.with(|v| v.page))
@@ -111,16 +158,21 @@ fn spread_cell(s: &Spread) -> String {
 }
 
 #[component]
-pub fn RunsView(c: Arc<RunsComparison>, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+pub fn RunsView(
+    c: Arc<RunsComparison>,
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+) -> impl IntoView {
     let s = c.summary.clone();
     let c2 = c.clone();
     let order = Memo::new(move |_| {
         view_state.with(|v| {
-            let filter = TextFilter::new(&v.filter).ok();
+            let filter = TextFilter::new(&v.filter, false).ok();
             let mut idx: Vec<usize> = (0..c2.rows.len())
                 .filter(|&i| {
                     let r = &c2.rows[i];
-                    v.statuses.contains(&r.status) && filter.as_ref().is_none_or(|f| f.matches(&r.display))
+                    v.statuses.contains(&r.status)
+                        && filter.as_ref().is_none_or(|f| f.matches(&r.display))
                 })
                 .collect();
             sort_idx(
@@ -214,13 +266,21 @@ pub fn RunsView(c: Arc<RunsComparison>, view_state: Memo<ViewState>, apply: Call
 }
 
 #[component]
-pub fn MatrixView(m: Arc<Matrix>, view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
+pub fn MatrixView(
+    m: Arc<Matrix>,
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+) -> impl IntoView {
     let m2 = m.clone();
     let order = Memo::new(move |_| {
         view_state.with(|v| {
-            let filter = TextFilter::new(&v.filter).ok();
+            let filter = TextFilter::new(&v.filter, false).ok();
             let mut idx: Vec<usize> = (0..m2.rows.len())
-                .filter(|&i| filter.as_ref().is_none_or(|f| f.matches(&m2.rows[i].display)))
+                .filter(|&i| {
+                    filter
+                        .as_ref()
+                        .is_none_or(|f| f.matches(&m2.rows[i].display))
+                })
                 .collect();
             sort_idx(
                 &mut idx,
