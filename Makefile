@@ -17,7 +17,7 @@ E2E_ADDR ?= 127.0.0.1:3917
 
 ## Serve the app (release build) on Leptos.toml's site-addr, files under ./data.
 run: bootstrap-run
-	LEPTOS_SITE_ADDR=$(SITE_ADDR) cargo leptos serve --release
+	LEPTOS_SITE_ADDR=$(SITE_ADDR) cargo leptos serve --release --split
 
 ## Everything: formatting, clippy (ssr + hydrate), Rust tests, Playwright.
 test: bootstrap-test lint unit e2e
@@ -39,7 +39,7 @@ unit:
 e2e:
 	rm -rf "$(CARGO_TARGET_DIR)/e2e-data"
 	PROFDIFF_SITE_ADDR=$(E2E_ADDR) LEPTOS_SITE_ADDR=$(E2E_ADDR) PROFDIFF_DATA_DIR="$(CARGO_TARGET_DIR)/e2e-data" \
-		cargo leptos end-to-end
+		cargo leptos end-to-end --split
 
 ## Benchmarks (numbers go to docs/BENCHMARKS.md).
 BENCH_DUMP := $(CARGO_TARGET_DIR)/bench-data/gen50k.prof
@@ -53,14 +53,14 @@ bench:
 
 ## Browser timings (comparison view in chromium, release build) and bundle sizes.
 bench-ui: bootstrap-test
-	cargo leptos build --release
+	cargo leptos build --release --split
 	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_UI_BENCH=1 npx playwright test bench 2>&1 | grep -E "UI-BENCH|passed|failed"'
-	@for f in target/site/pkg/profdiff.wasm target/site/pkg/profdiff.js target/site/pkg/profdiff.css; do \
+	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/profdiff.css; do \
 		printf '%-32s %8d bytes raw %8d gzip\n' "$$f" "$$(wc -c <"$$f")" "$$(gzip -9c "$$f" | wc -c)"; done
 
 ## README screenshots (docs/screenshots/), light, dark and a 375 px phone.
 screenshots: bootstrap-test
-	cargo leptos build --release
+	cargo leptos build --release --split
 	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_SCREENSHOTS=1 npx playwright test screenshots'
 
 ## Load test: a release server on a spare port with a throwaway data dir, 16 clients; once

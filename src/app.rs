@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::{StaticSegment, path};
+use leptos_router::{Lazy, StaticSegment, path};
 
-use crate::ui::compare::ComparePage;
+use crate::ui::compare::CompareRoute;
 use crate::ui::profile_view::ProfilePage;
 use crate::ui::profiles::HomePage;
 use crate::ui::session::{SessionBadge, SessionNotice, provide_session};
@@ -54,7 +54,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=path!("/profile/:id") view=ProfilePage/>
-                    <Route path=StaticSegment("compare") view=ComparePage/>
+                    <Route path=StaticSegment("compare") view={Lazy::<CompareRoute>::new()}/>
                 </Routes>
             </main>
         </Router>

@@ -62,7 +62,7 @@ pub async fn get_function_edges(
         let funcs = p.functions();
         let f = funcs
             .get(index as usize)
-            .ok_or_else(|| err("no such function in this profile"))?;
+            .ok_or_else(|| missing("no such function in this profile"))?;
         let line = |key: &crate::engine::FunctionKey, s: &CallerStats| {
             let (ncalls, pcalls, tottime, cumtime) = match *s {
                 CallerStats::Full { nc, cc, tt, ct } => (nc, Some(cc), Some(tt), Some(ct)),

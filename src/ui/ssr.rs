@@ -1,7 +1,6 @@
 //! Server-side helpers for the UI's server functions: the shared [`AppState`], the
 //! caller's session, and errors as messages the browser can show.
 
-use std::fmt::Display;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -10,17 +9,37 @@ use super::types::{CompareReq, Mode, ProfileSummary, SessionInfo};
 use crate::engine::Profile;
 use crate::engine::compare::{Metric, Options};
 use crate::server::AppState;
+use crate::server::error::ApiError;
 use crate::server::ids::{ProfileId, SessionId};
 use crate::server::store::{ProfileMeta, SessionMeta, now_ms};
 
-/// An error the browser shows as is.
-pub fn err(e: impl Display) -> ServerFnError {
+/// An error the browser shows as is, answered with the status the REST API gives it (so
+/// an unknown session is a 404, not a server failure); internal details are only logged.
+pub fn err(e: impl Into<ApiError>) -> ServerFnError {
+    let e = e.into();
+    if let ApiError::Internal(detail) = &e {
+        tracing::error!("internal error: {detail}");
+    }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(e.status());
+    }
     ServerFnError::new(e.to_string())
+}
+
+/// A request the server cannot take (400).
+pub fn bad(msg: impl Into<String>) -> ServerFnError {
+    err(ApiError::BadRequest(msg.into()))
+}
+
+/// Something that is not there (404).
+pub fn missing(msg: impl Into<String>) -> ServerFnError {
+    err(ApiError::NotFound(msg.into()))
 }
 
 /// The state `server::router` provides to every server function.
 pub fn state() -> Result<AppState, ServerFnError> {
-    use_context::<AppState>().ok_or_else(|| err("server state is not available"))
+    use_context::<AppState>()
+        .ok_or_else(|| err(ApiError::Internal("server state is not available".into())))
 }
 
 /// The caller's session, checked to exist (its expiry moves on).
@@ -62,7 +81,9 @@ pub async fn profiles(
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ServerFnError> {
-    tokio::task::spawn_blocking(f).await.map_err(err)
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| err(ApiError::Internal(e.to_string())))
 }
 
 pub fn summary(m: &ProfileMeta) -> ProfileSummary {
@@ -97,14 +118,14 @@ pub fn info_of(state: &AppState, meta: &SessionMeta, list: &[ProfileMeta]) -> Se
 /// The engine's options from a request, checked.
 pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
     let metric = Metric::parse(&req.metric).ok_or_else(|| {
-        err(format!(
+        bad(format!(
             "unknown metric {:?} (tottime or cumtime)",
             req.metric
         ))
     })?;
-    let bad = |x: f64| !x.is_finite() || x < 0.0;
-    if bad(req.min_ms) || bad(req.min_pct) {
-        return Err(err("min ms and min % must be numbers, 0 or more"));
+    let invalid = |x: f64| !x.is_finite() || x < 0.0;
+    if invalid(req.min_ms) || invalid(req.min_pct) {
+        return Err(bad("min ms and min % must be numbers, 0 or more"));
     }
     let needed = match req.mode {
         Mode::Two => req.a.len() == 1 && req.b.len() == 1,
@@ -112,7 +133,7 @@ pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
         Mode::Matrix => req.a.len() >= 2,
     };
     if !needed {
-        return Err(err(match req.mode {
+        return Err(bad(match req.mode {
             Mode::Two => "pick one baseline and one candidate",
             Mode::Runs => "pick at least one baseline run and one candidate run",
             Mode::Matrix => "pick two or more profiles for a matrix",

@@ -84,6 +84,23 @@ fn profile_name(list: &Option<Vec<ProfileSummary>>, id: &str) -> String {
         .unwrap_or_else(|| id.chars().take(8).collect())
 }
 
+/// The comparison page as a lazily loaded route: built with `cargo leptos --split`, its code
+/// (the biggest part of the app) is a separate wasm file fetched on the first visit to
+/// `/compare`, so the profile list and profile view start faster.
+pub struct CompareRoute;
+
+#[leptos_router::lazy_route]
+impl leptos_router::LazyRoute for CompareRoute {
+    fn data() -> Self {
+        CompareRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CompareRoute = this;
+        view! { <ComparePage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn ComparePage() -> impl IntoView {
     let ctx = SessionCtx::use_ctx();

@@ -78,7 +78,7 @@ pub async fn compare_edges(
             .rows
             .iter()
             .find(|r| r.display == display)
-            .ok_or_else(|| err("that function is not in this comparison"))?;
+            .ok_or_else(|| missing("that function is not in this comparison"))?;
         Ok(crate::engine::compare::edges::edges(&base, &cand, &c, row))
     })
     .await?
@@ -100,7 +100,7 @@ pub async fn export_comparison(
     use crate::ui::types::Mode;
     let options = options(&req)?;
     let fmt =
-        Format::parse(&format).ok_or_else(|| err(format!("unknown export format {format:?}")))?;
+        Format::parse(&format).ok_or_else(|| bad(format!("unknown export format {format:?}")))?;
     let limit = (fmt == Format::Markdown).then_some(50);
     let state = state()?;
     let (sid, _) = open_session(&state, &session).await?;
