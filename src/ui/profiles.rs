@@ -38,7 +38,11 @@ enum UploadState {
     Sending,
     /// All bytes sent; the server is parsing and storing.
     Processing,
-    Done(ProfileSummary),
+    /// Stored: the profile's id and a one-line summary.
+    Done {
+        id: String,
+        summary: String,
+    },
     Failed(String),
 }
 
@@ -58,20 +62,17 @@ fn upload_result(end: UploadEnd) -> UploadState {
         UploadEnd::Answered(status, body) => {
             let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             if status == 201 {
+                // The REST API's answer for the one file sent (see README, HTTP API).
                 let p = &value["profiles"][0];
-                let summary = ProfileSummary {
-                    id: p["id"].as_str().unwrap_or_default().to_string(),
-                    name: p["name"].as_str().unwrap_or_default().to_string(),
-                    uploaded_ms: 0,
-                    size_bytes: p["size_bytes"].as_u64().unwrap_or(0),
-                    producer: serde_json::from_value(p["producer"].clone())
-                        .unwrap_or(crate::engine::Producer::CProfile),
-                    functions: p["functions"].as_u64().unwrap_or(0) as usize,
-                    total_calls: p["total_calls"].as_i64().unwrap_or(0),
-                    primitive_calls: p["primitive_calls"].as_i64().unwrap_or(0),
-                    total_time: p["total_time"].as_f64().unwrap_or(0.0),
-                };
-                UploadState::Done(summary)
+                let summary = format!(
+                    "✓ {} · {} functions · {} calls · {}",
+                    p["producer"].as_str().unwrap_or("?"),
+                    fmt::count(p["functions"].as_i64().unwrap_or(0)),
+                    fmt::count(p["total_calls"].as_i64().unwrap_or(0)),
+                    fmt::secs(p["total_time"].as_f64().unwrap_or(0.0)),
+                );
+                let id = p["id"].as_str().unwrap_or_default().to_string();
+                UploadState::Done { id, summary }
             } else {
                 UploadState::Failed(
                     value["error"]
@@ -164,7 +165,7 @@ fn UploadZone() -> impl IntoView {
                     {move || ctx.info.get().map(|i| format!(", up to {} each", fmt::bytes(i.max_upload_bytes)))}
                 </span>
             </label>
-            <ul class="uploads" data-testid="uploads">
+            <ul class="uploads" data-testid="uploads" aria-live="polite">
                 <For each=move || items.get() key=|i| i.key let:item>
                     <UploadRow item/>
                 </For>
@@ -200,17 +201,11 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
                 {move || match state.get() {
                     UploadState::Sending => view! { <span>{format!("sending… {:.0}%", percent())}</span> }.into_any(),
                     UploadState::Processing => view! { <span>"parsing…"</span> }.into_any(),
-                    UploadState::Done(p) => view! {
+                    UploadState::Done { id, summary } => view! {
                         <span class="ok" data-testid="upload-ok">
-                            {format!(
-                                "✓ {} · {} functions · {} calls · {}",
-                                p.producer.as_str(),
-                                fmt::count(p.functions as i64),
-                                fmt::count(p.total_calls),
-                                fmt::secs(p.total_time),
-                            )}
+                            {summary}
                             " "
-                            <A href=format!("/profile/{}", p.id)>"open"</A>
+                            <A href=format!("/profile/{id}")>"open"</A>
                         </span>
                     }.into_any(),
                     UploadState::Failed(m) => view! { <span class="error" data-testid="upload-error" role="alert">{m}</span> }.into_any(),

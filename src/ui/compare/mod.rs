@@ -719,3 +719,131 @@ fn EdgePanel(view_state: Memo<ViewState>, ctx: SessionCtx) -> impl IntoView {
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Profile;
+    use crate::engine::compare::{Options, compare};
+
+    fn pair() -> Comparison {
+        let read = |name: &str| {
+            let path = format!(
+                "{}/tests/fixtures/compare/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
+        };
+        compare(
+            &read("before_3.11.prof"),
+            &read("after_3.11.prof"),
+            &Options::default(),
+        )
+    }
+
+    fn names(c: &Comparison, v: &ViewState) -> Vec<String> {
+        ordered(c, v)
+            .iter()
+            .map(|&i| c.rows[i].function.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn default_view_hides_unchanged_and_puts_regressions_first() {
+        let c = pair();
+        let v = ViewState::default();
+        assert_eq!(
+            names(&c, &v),
+            ["regress", "added_fn", "work", "removed_fn", "improve"]
+        );
+        let all = ViewState {
+            statuses: Status::ALL.to_vec(),
+            ..ViewState::default()
+        };
+        assert_eq!(ordered(&c, &all).len(), 12);
+    }
+
+    #[test]
+    fn sorting_is_signed_and_puts_missing_values_last() {
+        let c = pair();
+        let by_pct = ViewState {
+            sort: "d.pct".into(),
+            ..ViewState::default()
+        };
+        // new and removed have no relative change: last, whichever the direction.
+        assert_eq!(
+            names(&c, &by_pct),
+            ["regress", "work", "improve", "added_fn", "removed_fn"]
+        );
+        let reversed = ViewState {
+            reverse: true,
+            ..by_pct
+        };
+        assert_eq!(
+            names(&c, &reversed),
+            ["improve", "work", "regress", "added_fn", "removed_fn"]
+        );
+        let by_name = ViewState {
+            sort: "function".into(),
+            ..ViewState::default()
+        };
+        let sorted = names(&c, &by_name);
+        // by display: src/a/… (removed) before src/b/…, then by line.
+        assert_eq!(sorted.first().unwrap(), "removed_fn");
+        let by_status = ViewState {
+            sort: "status".into(),
+            ..ViewState::default()
+        };
+        let statuses: Vec<Status> = ordered(&c, &by_status)
+            .iter()
+            .map(|&i| c.rows[i].status)
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Slower,
+                Status::New,
+                Status::Faster,
+                Status::Faster,
+                Status::Removed
+            ]
+        );
+    }
+
+    #[test]
+    fn filters_by_status_and_text() {
+        let c = pair();
+        let v = ViewState {
+            statuses: vec![Status::New, Status::Removed],
+            ..ViewState::default()
+        };
+        assert_eq!(names(&c, &v), ["added_fn", "removed_fn"]);
+        let v = ViewState {
+            filter: "SHOP.PY:24".into(),
+            ..ViewState::default()
+        };
+        assert_eq!(names(&c, &v), ["improve"]);
+    }
+
+    #[test]
+    fn cells_show_contract_values_with_units() {
+        let c = pair();
+        let r = c
+            .rows
+            .iter()
+            .find(|r| r.function.name == "regress")
+            .unwrap();
+        assert_eq!(columns::cell(r, "r.tottime"), "2.75×");
+        assert_eq!(columns::cell(r, "d.pct"), "+175%");
+        assert_eq!(columns::cell(r, "match"), "path");
+        assert_eq!(columns::cell(r, "a.ncalls"), "3");
+        let added = c
+            .rows
+            .iter()
+            .find(|r| r.function.name == "added_fn")
+            .unwrap();
+        assert_eq!(columns::cell(added, "a.tottime"), "—");
+        assert_eq!(columns::value(added, "a.tottime"), None);
+        assert_eq!(columns::all().count(), 24);
+    }
+}
