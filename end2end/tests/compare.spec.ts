@@ -161,3 +161,16 @@ test("runs mode and matrix mode", async ({ page }) => {
   await expect(table.locator("thead th")).toContainText(["runs_before_1.prof"]);
   await expect(table.locator("svg.spark").first()).toBeVisible();
 });
+
+test("the Compare page's pickers start a comparison", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [BEFORE, AFTER]);
+  await page.getByRole("link", { name: "Compare", exact: true }).click();
+  await expect(page.getByTestId("compare-empty")).toBeVisible();
+  await page.getByTestId("pick-baseline").selectOption({ label: "before_3.11.prof" });
+  // Half a pair is still a prompt, not a spinner.
+  await expect(page.getByTestId("compare-empty")).toBeVisible();
+  await page.getByTestId("pick-candidate").selectOption({ label: "after_3.11.prof" });
+  await expect(diffRow(page, "(regress)")).toHaveAttribute("data-status", "slower");
+  await expect(page).toHaveURL(/mode=two&a=[0-9a-f-]{36}&b=[0-9a-f-]{36}/);
+});

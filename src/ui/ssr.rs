@@ -127,12 +127,7 @@ pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
     if invalid(req.min_ms) || invalid(req.min_pct) {
         return Err(bad("min ms and min % must be numbers, 0 or more"));
     }
-    let needed = match req.mode {
-        Mode::Two => req.a.len() == 1 && req.b.len() == 1,
-        Mode::Runs => !req.a.is_empty() && !req.b.is_empty(),
-        Mode::Matrix => req.a.len() >= 2,
-    };
-    if !needed {
+    if !req.is_complete() {
         return Err(bad(match req.mode {
             Mode::Two => "pick one baseline and one candidate",
             Mode::Runs => "pick at least one baseline run and one candidate run",

@@ -122,3 +122,14 @@ pub struct CompareReq {
     pub min_ms: f64,
     pub min_pct: f64,
 }
+
+impl CompareReq {
+    /// Whether the request names enough profiles for its mode.
+    pub fn is_complete(&self) -> bool {
+        match self.mode {
+            Mode::Two => self.a.len() == 1 && self.b.len() == 1,
+            Mode::Runs => !self.a.is_empty() && !self.b.is_empty(),
+            Mode::Matrix => self.a.len() >= 2,
+        }
+    }
+}

@@ -125,12 +125,7 @@ pub fn ComparePage() -> impl IntoView {
         let (Some(session), req) = (ctx.id.get(), req.get()) else {
             return;
         };
-        let ready = match req.mode {
-            Mode::Two => req.a.len() == 1 && req.b.len() == 1,
-            Mode::Runs => !req.a.is_empty() && !req.b.is_empty(),
-            Mode::Matrix => req.a.len() >= 2,
-        };
-        if !ready {
+        if !req.is_complete() {
             data.set(None);
             return;
         }
@@ -162,7 +157,7 @@ pub fn ComparePage() -> impl IntoView {
         <Options view_state apply/>
         <div class="loading-bar" class:active=move || loading.get() aria-hidden="true"></div>
         {move || match data.get() {
-            None if view_state.with(|v| v.a.is_empty()) => view! {
+            None if !req.with(|r| r.is_complete()) => view! {
                 <section class="card empty" data-testid="compare-empty">
                     <p>"Pick profiles to compare: choose a baseline and a candidate above, or pick A and B on the "<A href="/">"profile list"</A>"."</p>
                 </section>
