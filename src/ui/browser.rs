@@ -263,13 +263,20 @@ mod imp {
         }
     }
 
+    /// Scrolls the element with this id into view once the page has rendered the
+    /// change under way (the least scrolling that shows it).
     pub fn scroll_into_view(id: &str) {
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(id))
-        {
-            el.scroll_into_view();
-        }
+        let id = id.to_string();
+        leptos::prelude::request_animation_frame(move || {
+            let el = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&id));
+            if let Some(el) = el {
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                el.scroll_into_view_with_scroll_into_view_options(&opts);
+            }
+        });
     }
 }
 

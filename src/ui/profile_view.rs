@@ -238,6 +238,7 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
                 <div class="stat"><dt>"Size"</dt><dd>{fmt::bytes(summary.size_bytes)}</dd></div>
             </dl>
         </section>
+        <div class="with-side">
         <section class="card">
             <div class="toolbar">
                 <label class="field grow">
@@ -303,7 +304,7 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
             </div>
             <Pager page=page.into() set_page=Callback::new(move |p| page.set(p)) total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
         </section>
-        <section class="card" id="edges" data-testid="edges">
+        <section class="card side-panel" id="edges" data-testid="edges">
             {move || match (selected.get(), edges.get()) {
                 (None, _) => view! { <p class="muted">"Click a function to see its callers and callees."</p> }.into_any(),
                 (Some(_), None) => view! { <p class="loading">"Loading callers and callees…"</p> }.into_any(),
@@ -317,6 +318,7 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+        </div>
     }
 }
 
