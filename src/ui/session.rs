@@ -72,6 +72,8 @@ pub struct SessionCtx {
     clock_skew: RwSignal<f64>,
     /// The duplicate check found another tab with our id.
     taken: RwSignal<bool>,
+    /// A new session is being minted: several failing calls ask for one only once.
+    replacing: StoredValue<bool>,
 }
 
 impl SessionCtx {
@@ -126,6 +128,10 @@ impl SessionCtx {
     /// Gives the tab a new session, telling the user why when `notice` is set.
     pub fn replace(&self, notice: Option<&str>) {
         let ctx = *self;
+        if ctx.replacing.get_value() {
+            return;
+        }
+        ctx.replacing.set_value(true);
         ctx.id.set(None);
         ctx.info.set(None);
         ctx.profiles.set(None);
@@ -142,6 +148,7 @@ impl SessionCtx {
                 }
                 Err(e) => ctx.notice.set(Some(format!("Cannot start a session: {e}"))),
             }
+            ctx.replacing.set_value(false);
         });
     }
 
@@ -161,6 +168,7 @@ pub fn provide_session() -> SessionCtx {
         notice: RwSignal::new(None),
         clock_skew: RwSignal::new(0.0),
         taken: RwSignal::new(false),
+        replacing: StoredValue::new(false),
     };
     provide_context(ctx);
     // Effects run only in the browser, once hydrated.
