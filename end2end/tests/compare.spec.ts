@@ -1,15 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { AFTER, BEFORE, diffRow, fixture, pick, upload } from "./helpers";
-
-/** Uploads the before/after pair and opens their comparison. */
-async function comparePair(page: Page): Promise<void> {
-  await page.goto("/");
-  await upload(page, [BEFORE, AFTER]);
-  await pick(page, "before_3.11.prof", "a");
-  await pick(page, "after_3.11.prof", "b");
-  await page.getByTestId("compare-picked").click();
-  await expect(page.getByTestId("diff-table")).toBeVisible();
-}
+import { expect, test } from "@playwright/test";
+import { AFTER, BEFORE, comparePair, diffRow, fixture, pick, upload } from "./helpers";
 
 test("compare a before/after pair: the known changes are listed", async ({ page }) => {
   await comparePair(page);

@@ -43,3 +43,13 @@ export async function pick(page: Page, name: string, side: "a" | "b"): Promise<v
 export function diffRow(page: Page, text: string) {
   return page.getByTestId("diff-row").filter({ hasText: text });
 }
+
+/** Uploads the before/after pair and opens their comparison. */
+export async function comparePair(page: Page): Promise<void> {
+  await page.goto("/");
+  await upload(page, [BEFORE, AFTER]);
+  await pick(page, "before_3.11.prof", "a");
+  await pick(page, "after_3.11.prof", "b");
+  await page.getByTestId("compare-picked").click();
+  await expect(page.getByTestId("diff-table")).toBeVisible();
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { AFTER, BEFORE, SMALL, diffRow, pick, sessionId, upload } from "./helpers";
+import { AFTER, BEFORE, SMALL, comparePair, diffRow, pick, sessionId, upload } from "./helpers";
 
 /** The page never scrolls sideways: wide tables scroll inside their own box. */
 async function noPageOverflow(page: Page): Promise<void> {
@@ -43,12 +43,7 @@ test("dark mode follows the system", async ({ browser }) => {
 });
 
 test("keyboard: sort a column, select a row and a bar without a mouse", async ({ page }) => {
-  await page.goto("/");
-  await upload(page, [BEFORE, AFTER]);
-  await pick(page, "before_3.11.prof", "a");
-  await pick(page, "after_3.11.prof", "b");
-  await page.getByTestId("compare-picked").click();
-  await expect(page.getByTestId("diff-table")).toBeVisible();
+  await comparePair(page);
   // Sort headers are buttons: focus one and press Enter.
   const byName = page.locator("table[data-testid=diff-table] thead tr:nth-child(2) th").first().getByRole("button");
   await byName.focus();

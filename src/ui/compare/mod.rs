@@ -19,7 +19,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::engine::compare::edges::{EdgeRow, Edges};
 use crate::engine::compare::runs::{Matrix, RunsComparison};
-use crate::engine::compare::{Comparison, Row, Status};
+use crate::engine::compare::{Comparison, Counts, Row, Status};
 use crate::ui::browser;
 use crate::ui::fmt;
 use crate::ui::session::SessionCtx;
@@ -409,6 +409,17 @@ fn card(label: &'static str, value: String, detail: String, class: &'static str)
     }
 }
 
+/// The chips' statuses in display order, with their counts.
+pub fn chip_counts(c: &Counts) -> Vec<(Status, usize)> {
+    vec![
+        (Status::Slower, c.slower),
+        (Status::Faster, c.faster),
+        (Status::New, c.new),
+        (Status::Removed, c.removed),
+        (Status::Unchanged, c.unchanged),
+    ]
+}
+
 /// Status filter chips with counts.
 #[component]
 pub fn StatusChips(
@@ -518,13 +529,7 @@ fn TwoWay(
         v.page = 0;
         apply.run(v);
     };
-    let counts = vec![
-        (Status::Slower, s.counts.slower),
-        (Status::Faster, s.counts.faster),
-        (Status::New, s.counts.new),
-        (Status::Removed, s.counts.removed),
-        (Status::Unchanged, s.counts.unchanged),
-    ];
+    let counts = chip_counts(&s.counts);
     let scale_note = if s.normalized {
         format!("candidate scaled ×{:.4}", s.scale)
     } else {

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::state::ViewState;
-use super::{FilterBox, PAGE, StatusChips};
-use crate::engine::compare::Status;
+use super::{FilterBox, PAGE, StatusChips, chip_counts};
 use crate::engine::compare::runs::{Matrix, RunsComparison, Spread};
 use crate::ui::fmt;
 use crate::ui::widgets::TextFilter;
@@ -192,13 +191,7 @@ pub fn RunsView(
             idx
         })
     });
-    let counts = vec![
-        (Status::Slower, s.counts.slower),
-        (Status::Faster, s.counts.faster),
-        (Status::New, s.counts.new),
-        (Status::Removed, s.counts.removed),
-        (Status::Unchanged, s.counts.unchanged),
-    ];
+    let counts = chip_counts(&s.counts);
     let rows = c.clone();
     view! {
         <section class="card">
