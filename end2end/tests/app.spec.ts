@@ -150,6 +150,41 @@ test("clear empties the session", async ({ page }) => {
   expect((await list.json()).profiles).toEqual([]);
 });
 
+test("download gives back the uploaded bytes", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [BEFORE]);
+  const download = page.waitForEvent("download");
+  await page.locator("[data-testid=profile-row]").getByRole("button", { name: "Download" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("before_3.11.prof");
+  const fs = require("fs");
+  expect(fs.readFileSync(await file.path()).equals(fs.readFileSync(BEFORE))).toBe(true);
+});
+
+test("the session quota is reported on the files beyond it", async ({ page }) => {
+  // `make e2e` runs the server with PROFDIFF_MAX_PROFILES_PER_SESSION=8.
+  const limit = Number(process.env.PROFDIFF_MAX_PROFILES_PER_SESSION ?? "100");
+  test.skip(limit > 20, "needs a small max-profiles-per-session (make e2e sets 8)");
+  await page.goto("/");
+  await sessionId(page);
+  const bytes = require("fs").readFileSync(SMALL);
+  const files = Array.from({ length: limit + 2 }, (_, i) => ({
+    name: `copy_${i}.prof`,
+    mimeType: "application/octet-stream",
+    buffer: bytes,
+  }));
+  await page.getByTestId("file-input").setInputFiles(files);
+  await expect(page.getByTestId("upload-ok").or(page.getByTestId("upload-error"))).toHaveCount(limit + 2);
+  await expect(page.getByTestId("upload-ok")).toHaveCount(limit);
+  await expect(page.getByTestId("upload-error")).toHaveCount(2);
+  await expect(page.getByTestId("upload-error").first()).toContainText(`the limit is ${limit}`);
+  await expect(page.getByTestId("profile-row")).toHaveCount(limit);
+  // Every finished upload shows a full progress bar.
+  for (const bar of await page.locator("[data-testid=upload-item] progress").all()) {
+    await expect(bar).toHaveAttribute("value", "100");
+  }
+});
+
 test("delete removes one profile", async ({ page }) => {
   await page.goto("/");
   await upload(page, [BEFORE, AFTER]);
