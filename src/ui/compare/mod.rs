@@ -486,7 +486,11 @@ fn TwoWay(
     let ctx = SessionCtx::use_ctx();
     let s = c.summary.clone();
     let c2 = c.clone();
-    let order = Memo::new(move |_| view_state.with(|v| ordered(&c2, v)));
+    let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
+    let order = Memo::new(move |_| {
+        order_key.track();
+        view_state.with_untracked(|v| ordered(&c2, v))
+    });
     // Selecting a row (table or chart) shows it: its status and page are brought into view.
     let select = Callback::new({
         let c = c.clone();

@@ -181,6 +181,17 @@ impl ViewState {
         }
     }
 
+    /// What decides which rows show and in which order: selecting a row or turning a page
+    /// does not change it, so neither re-sorts.
+    pub fn order_key(&self) -> (Vec<Status>, String, String, bool) {
+        (
+            self.statuses.clone(),
+            self.filter.clone(),
+            self.sort_column(),
+            self.reverse,
+        )
+    }
+
     /// The sort column, defaulting to the chosen metric's Δ.
     pub fn sort_column(&self) -> String {
         if self.sort.is_empty() {

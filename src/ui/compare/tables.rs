@@ -164,8 +164,10 @@ pub fn RunsView(
 ) -> impl IntoView {
     let s = c.summary.clone();
     let c2 = c.clone();
+    let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new(move |_| {
-        view_state.with(|v| {
+        order_key.track();
+        view_state.with_untracked(|v| {
             let filter = TextFilter::new(&v.filter, false).ok();
             let mut idx: Vec<usize> = (0..c2.rows.len())
                 .filter(|&i| {
@@ -265,8 +267,10 @@ pub fn MatrixView(
     apply: Callback<ViewState>,
 ) -> impl IntoView {
     let m2 = m.clone();
+    let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new(move |_| {
-        view_state.with(|v| {
+        order_key.track();
+        view_state.with_untracked(|v| {
             let filter = TextFilter::new(&v.filter, false).ok();
             let mut idx: Vec<usize> = (0..m2.rows.len())
                 .filter(|&i| {
