@@ -190,7 +190,7 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
         })
     });
     Effect::new(move |_| {
-        order.track();
+        order.with(|_| ());
         page.set(0);
     });
     let pid2 = pid.clone();

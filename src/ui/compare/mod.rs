@@ -488,7 +488,7 @@ fn TwoWay(
     let c2 = c.clone();
     let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new(move |_| {
-        order_key.track();
+        order_key.with(|_| ());
         view_state.with_untracked(|v| ordered(&c2, v))
     });
     // Selecting a row (table or chart) shows it: its status and page are brought into view.

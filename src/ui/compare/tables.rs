@@ -166,7 +166,7 @@ pub fn RunsView(
     let c2 = c.clone();
     let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new(move |_| {
-        order_key.track();
+        order_key.with(|_| ());
         view_state.with_untracked(|v| {
             let filter = TextFilter::new(&v.filter, false).ok();
             let mut idx: Vec<usize> = (0..c2.rows.len())
@@ -269,7 +269,7 @@ pub fn MatrixView(
     let m2 = m.clone();
     let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new(move |_| {
-        order_key.track();
+        order_key.with(|_| ());
         view_state.with_untracked(|v| {
             let filter = TextFilter::new(&v.filter, false).ok();
             let mut idx: Vec<usize> = (0..m2.rows.len())
