@@ -212,3 +212,16 @@ test("fixtures exist", async () => {
   const fs = await import("fs");
   for (const f of [BEFORE, AFTER, SMALL, fixture("compare/runs_before_1.prof")]) expect(fs.existsSync(f)).toBe(true);
 });
+
+test("a 5,635-function profile pages, and filtering starts again at page 1", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [fixture("pstats/dumps/dataviewer_before.prof")]);
+  await page.locator("[data-testid=profile-row] td.name a").click();
+  await expect(page.getByTestId("row-count")).toHaveText("5635 of 5635 functions");
+  await expect(page.getByTestId("pstats-table").locator("tbody tr")).toHaveCount(100);
+  await page.getByTestId("pager").getByRole("button", { name: "Next" }).click();
+  await expect(page.getByTestId("pager")).toContainText("rows 101–200 of 5635 · page 2 of 57");
+  await page.getByTestId("filter").fill("pandas");
+  await expect(page.getByTestId("pager")).toContainText("page 1 of");
+  for (const cell of await page.getByTestId("fn-cell").allTextContents()) expect(cell.toLowerCase()).toContain("pandas");
+});
