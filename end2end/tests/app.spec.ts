@@ -225,3 +225,21 @@ test("a 5,635-function profile pages, and filtering starts again at page 1", asy
   await expect(page.getByTestId("pager")).toContainText("page 1 of");
   for (const cell of await page.getByTestId("fn-cell").allTextContents()) expect(cell.toLowerCase()).toContain("pandas");
 });
+
+test("dropping files on the drop zone uploads them", async ({ page }) => {
+  await page.goto("/");
+  await sessionId(page);
+  const b64 = require("fs").readFileSync(SMALL).toString("base64");
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], "dropped_a.prof"));
+    dt.items.add(new File([bytes], "dropped_b.prof"));
+    const zone = document.querySelector("[data-testid=dropzone]")!;
+    zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await expect(page.getByTestId("upload-ok")).toHaveCount(2);
+  await expect(page.getByTestId("profile-row")).toHaveCount(2);
+  expect((await listedNames(page)).sort()).toEqual(["dropped_a.prof", "dropped_b.prof"]);
+});
