@@ -188,6 +188,11 @@ test("the session quota is reported on the files beyond it", async ({ page }) =>
 test("delete removes one profile", async ({ page }) => {
   await page.goto("/");
   await upload(page, [BEFORE, AFTER]);
+  // Declining the confirmation keeps it.
+  page.once("dialog", (d) => d.dismiss());
+  await page.locator('[data-testid=profile-row][data-name="before_3.11.prof"]').getByTestId("delete-profile").click();
+  await expect(page.getByTestId("profile-row")).toHaveCount(2);
+  page.once("dialog", (d) => d.accept());
   await page.locator('[data-testid=profile-row][data-name="before_3.11.prof"]').getByTestId("delete-profile").click();
   await expect(page.getByTestId("profile-row")).toHaveCount(1);
   expect(await listedNames(page)).toEqual(["after_3.11.prof"]);

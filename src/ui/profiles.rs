@@ -288,6 +288,12 @@ fn ProfileList() -> impl IntoView {
         let Some(session) = ctx.id.get_untracked() else {
             return;
         };
+        let confirmed = window()
+            .confirm_with_message(&format!("Delete {}?", p.name))
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
         spawn_local(async move {
             match delete_profile(session, p.id.clone()).await {
                 Ok(()) => error.set(None),
