@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod compare;
 pub mod fmt;
+pub mod order;
 pub mod profile_view;
 pub mod profiles;
 pub mod session;

@@ -111,14 +111,15 @@ fn per(t: f64, n: Option<i64>) -> Option<f64> {
     n.filter(|n| *n > 0).map(|n| t / n as f64)
 }
 
-fn key(r: &TableRow, col: Col) -> f64 {
+/// A numeric column's value (`None`: not recorded, sorts last).
+fn key(r: &TableRow, col: Col) -> Option<f64> {
     match col {
-        Col::Ncalls => r.ncalls.unwrap_or(-1) as f64,
-        Col::Tottime => r.tottime,
-        Col::TotPer => per(r.tottime, r.ncalls).unwrap_or(-1.0),
-        Col::Cumtime => r.cumtime,
-        Col::CumPer => per(r.cumtime, r.pcalls).unwrap_or(-1.0),
-        Col::Function => 0.0,
+        Col::Ncalls => r.ncalls.map(|n| n as f64),
+        Col::Tottime => Some(r.tottime),
+        Col::TotPer => per(r.tottime, r.ncalls),
+        Col::Cumtime => Some(r.cumtime),
+        Col::CumPer => per(r.cumtime, r.pcalls),
+        Col::Function => None,
     }
 }
 
@@ -179,12 +180,11 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
                 .filter(|&i| text.matches(&rows[i].display))
                 .collect();
             if col == Col::Function {
-                idx.sort_by(|&a, &b| rows[a].display.cmp(&rows[b].display));
+                let names: Vec<&str> = rows.iter().map(|r| r.display.as_str()).collect();
+                crate::ui::order::by_text(&mut idx, &names, reversed);
             } else {
-                idx.sort_by(|&a, &b| key(&rows[b], col).total_cmp(&key(&rows[a], col)));
-            }
-            if reversed {
-                idx.reverse();
+                let keys: Vec<Option<f64>> = rows.iter().map(|r| key(r, col)).collect();
+                crate::ui::order::by_number(&mut idx, &keys, false, reversed);
             }
             idx
         })

@@ -22,6 +22,7 @@ use crate::engine::compare::runs::{Matrix, RunsComparison};
 use crate::engine::compare::{Comparison, Counts, Row, Status};
 use crate::ui::browser;
 use crate::ui::fmt;
+use crate::ui::order;
 use crate::ui::session::SessionCtx;
 use crate::ui::types::{Mode, ProfileSummary};
 use crate::ui::widgets::TextFilter;
@@ -52,27 +53,12 @@ pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
     let col = v.sort_column();
     if columns::is_text(&col) && col != "status" {
         let keys: Vec<String> = c.rows.iter().map(|r| columns::text(r, &col)).collect();
-        idx.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-        if v.reverse {
-            idx.reverse();
-        }
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        order::by_text(&mut idx, &keys, v.reverse);
     } else {
+        // Numbers: largest first; status: by severity (its rank, smallest first).
         let keys: Vec<Option<f64>> = c.rows.iter().map(|r| columns::value(r, &col)).collect();
-        // Numbers: largest first (status: by severity); missing values last either way.
-        let natural_desc = col != "status";
-        idx.sort_by(|&a, &b| match (keys[a], keys[b]) {
-            (Some(x), Some(y)) => {
-                let o = if natural_desc {
-                    y.total_cmp(&x)
-                } else {
-                    x.total_cmp(&y)
-                };
-                if v.reverse { o.reverse() } else { o }
-            }
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        });
+        order::by_number(&mut idx, &keys, col == "status", v.reverse);
     }
     idx
 }

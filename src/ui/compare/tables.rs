@@ -9,6 +9,7 @@ use super::state::ViewState;
 use super::{FilterBox, PAGE, StatusChips, chip_counts};
 use crate::engine::compare::runs::{Matrix, RunsComparison, Spread};
 use crate::ui::fmt;
+use crate::ui::order;
 use crate::ui::widgets::TextFilter;
 use crate::ui::widgets::{Pager, SortHeader};
 
@@ -119,22 +120,15 @@ fn sort_idx(
     } else {
         "delta"
     };
+    let all = 0..idx.iter().max().map_or(0, |m| m + 1);
     if col == "function" {
-        idx.sort_by_key(|&i| name(i));
-        if v.reverse {
-            idx.reverse();
-        }
-        return;
+        let names: Vec<String> = all.map(name).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        order::by_text(idx, &names, v.reverse);
+    } else {
+        let keys: Vec<Option<f64>> = all.map(|i| num(i, col)).collect();
+        order::by_number(idx, &keys, false, v.reverse);
     }
-    idx.sort_by(|&a, &b| match (num(a, col), num(b, col)) {
-        (Some(x), Some(y)) => {
-            let o = y.total_cmp(&x);
-            if v.reverse { o.reverse() } else { o }
-        }
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    });
 }
 
 fn pager(
