@@ -103,7 +103,7 @@ pub fn ComparePage() -> impl IntoView {
             },
         );
     });
-    let req = Memo::new(move |_| view_state.with(ViewState::req));
+    let req = Memo::new(move |_| view_state.with(|v| v.req.clone()));
     let data = RwSignal::new(None::<Result<Loaded, String>>);
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
@@ -163,15 +163,17 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
     let ctx = SessionCtx::use_ctx();
     let set_side = move |side: char, id: String| {
         let mut v = view_state.get_untracked();
-        v.mode = Mode::Two;
-        let other = if side == 'a' { &v.b } else { &v.a }.first().cloned();
+        v.req.mode = Mode::Two;
+        let other = if side == 'a' { &v.req.b } else { &v.req.a }
+            .first()
+            .cloned();
         let keep = other.map(|o| vec![o]).unwrap_or_default();
         if side == 'a' {
-            v.a = vec![id];
-            v.b = keep;
+            v.req.a = vec![id];
+            v.req.b = keep;
         } else {
-            v.b = vec![id];
-            v.a = keep;
+            v.req.b = vec![id];
+            v.req.a = keep;
         }
         v.row = None;
         v.page = 0;
@@ -179,7 +181,7 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
     };
     let swap = move |_| {
         let mut v = view_state.get_untracked();
-        std::mem::swap(&mut v.a, &mut v.b);
+        std::mem::swap(&mut v.req.a, &mut v.req.b);
         v.row = None;
         v.page = 0;
         apply.run(v);
@@ -188,9 +190,9 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
         let current = move || {
             view_state.with(|v| {
                 if side == 'a' {
-                    v.a.first().cloned()
+                    v.req.a.first().cloned()
                 } else {
-                    v.b.first().cloned()
+                    v.req.b.first().cloned()
                 }
             })
         };
@@ -220,7 +222,7 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
     };
     view! {
         <section class="card pickers">
-            {move || match view_state.with(|v| v.mode) {
+            {move || match view_state.with(|v| v.req.mode) {
                 Mode::Two => view! {
                     <div class="picker-row">
                         {picker('a', "Baseline (A)")}
@@ -230,13 +232,13 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                 }.into_any(),
                 Mode::Runs => view! {
                     <div class="picker-row">
-                        <p class="runs-side"><strong>{move || format!("Baseline runs ({}): ", view_state.with(|v| v.a.len()))}</strong>{move || names(view_state.with(|v| v.a.clone()))}</p>
+                        <p class="runs-side"><strong>{move || format!("Baseline runs ({}): ", view_state.with(|v| v.req.a.len()))}</strong>{move || names(view_state.with(|v| v.req.a.clone()))}</p>
                         <button type="button" class="btn swap" data-testid="swap" on:click=swap>"⇄ Swap"</button>
-                        <p class="runs-side"><strong>{move || format!("Candidate runs ({}): ", view_state.with(|v| v.b.len()))}</strong>{move || names(view_state.with(|v| v.b.clone()))}</p>
+                        <p class="runs-side"><strong>{move || format!("Candidate runs ({}): ", view_state.with(|v| v.req.b.len()))}</strong>{move || names(view_state.with(|v| v.req.b.clone()))}</p>
                     </div>
                 }.into_any(),
                 Mode::Matrix => view! {
-                    <p class="runs-side"><strong>"Series, in order: "</strong>{move || names(view_state.with(|v| v.a.clone()))}</p>
+                    <p class="runs-side"><strong>"Series, in order: "</strong>{move || names(view_state.with(|v| v.req.a.clone()))}</p>
                 }.into_any(),
             }}
         </section>
@@ -279,14 +281,16 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                     .trim_end_matches(".pstats")
                     .to_string()
             };
-            match v.mode {
-                Mode::Matrix => format!("matrix-{}", clean(stem(&v.a))),
-                _ => format!("{}-vs-{}", clean(stem(&v.a)), clean(stem(&v.b))),
+            match v.req.mode {
+                Mode::Matrix => format!("matrix-{}", clean(stem(&v.req.a))),
+                _ => format!("{}-vs-{}", clean(stem(&v.req.a)), clean(stem(&v.req.b))),
             }
         };
         status.set(Some((true, format!("exporting {format}…"))));
         spawn_local(async move {
-            match export_comparison(session, v.req(), format.to_string(), sort, v.reverse).await {
+            match export_comparison(session, v.req.clone(), format.to_string(), sort, v.reverse)
+                .await
+            {
                 Ok(text) if format == "markdown" => match browser::copy_text(&text).await {
                     Ok(()) => status.set(Some((
                         true,
@@ -320,7 +324,7 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
             }
         });
     };
-    let mode = move || view_state.with(|v| v.mode);
+    let mode = move || view_state.with(|v| v.req.mode);
     view! {
         <section class="card options">
             <div class="toolbar">
@@ -328,11 +332,11 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                     <span>"Metric"</span>
                     <select
                         data-testid="metric"
-                        prop:value=move || view_state.with(|v| v.metric.clone())
-                        on:change=move |ev| { let m = event_target_value(&ev); change(Box::new(move |v| { v.metric = m; v.sort.clear(); })) }
+                        prop:value=move || view_state.with(|v| v.req.metric.clone())
+                        on:change=move |ev| { let m = event_target_value(&ev); change(Box::new(move |v| { v.req.metric = m; v.sort.clear(); })) }
                     >
-                        <option value="tottime" selected=move || view_state.with(|v| v.metric == "tottime")>"tottime (own time)"</option>
-                        <option value="cumtime" selected=move || view_state.with(|v| v.metric == "cumtime")>"cumtime (with callees)"</option>
+                        <option value="tottime" selected=move || view_state.with(|v| v.req.metric == "tottime")>"tottime (own time)"</option>
+                        <option value="cumtime" selected=move || view_state.with(|v| v.req.metric == "cumtime")>"cumtime (with callees)"</option>
                     </select>
                 </label>
                 <Show when=move || mode() == Mode::Two>
@@ -340,8 +344,8 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                         <input
                             type="checkbox"
                             data-testid="normalize"
-                            prop:checked=move || view_state.with(|v| v.normalize)
-                            on:change=move |ev| { let on = event_target_checked(&ev); change(Box::new(move |v| v.normalize = on)) }
+                            prop:checked=move || view_state.with(|v| v.req.normalize)
+                            on:change=move |ev| { let on = event_target_checked(&ev); change(Box::new(move |v| v.req.normalize = on)) }
                         />
                         "normalise totals"
                     </label>
@@ -354,8 +358,8 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                             min="0"
                             step="any"
                             data-testid="min-ms"
-                            prop:value=move || view_state.with(|v| v.min_ms.to_string())
-                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.min_ms = x)) }
+                            prop:value=move || view_state.with(|v| v.req.min_ms.to_string())
+                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.req.min_ms = x)) }
                         />
                     </label>
                     <label class="field small" title="…and |Δ%| is at least this many percent">
@@ -365,8 +369,8 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                             min="0"
                             step="any"
                             data-testid="min-pct"
-                            prop:value=move || view_state.with(|v| v.min_pct.to_string())
-                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.min_pct = x)) }
+                            prop:value=move || view_state.with(|v| v.req.min_pct.to_string())
+                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.req.min_pct = x)) }
                         />
                     </label>
                 </Show>
@@ -641,7 +645,7 @@ fn TwoWay(
 #[component]
 fn EdgePanel(view_state: Memo<ViewState>, ctx: SessionCtx) -> impl IntoView {
     let edges = RwSignal::new(None::<Result<Edges, String>>);
-    let key = Memo::new(move |_| view_state.with(|v| (v.req(), v.row.clone())));
+    let key = Memo::new(move |_| view_state.with(|v| (v.req.clone(), v.row.clone())));
     Effect::new(move |_| {
         let (req, row) = key.get();
         let (Some(row), Some(session)) = (row, ctx.id.get_untracked()) else {

@@ -12,13 +12,8 @@ pub const DEFAULT_STATUSES: [Status; 4] =
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
-    pub mode: Mode,
-    pub a: Vec<String>,
-    pub b: Vec<String>,
-    pub metric: String,
-    pub normalize: bool,
-    pub min_ms: f64,
-    pub min_pct: f64,
+    /// What decides the numbers (a change refetches).
+    pub req: CompareReq,
     /// Column id (see `columns`); empty: the chosen metric's Δ.
     pub sort: String,
     /// Flip the column's natural order (numbers: largest first; names: A→Z).
@@ -33,13 +28,15 @@ pub struct ViewState {
 impl Default for ViewState {
     fn default() -> Self {
         ViewState {
-            mode: Mode::Two,
-            a: Vec::new(),
-            b: Vec::new(),
-            metric: "tottime".into(),
-            normalize: false,
-            min_ms: 1.0,
-            min_pct: 5.0,
+            req: CompareReq {
+                mode: Mode::Two,
+                a: Vec::new(),
+                b: Vec::new(),
+                metric: "tottime".into(),
+                normalize: false,
+                min_ms: 1.0,
+                min_pct: 5.0,
+            },
             sort: String::new(),
             reverse: false,
             statuses: DEFAULT_STATUSES.to_vec(),
@@ -90,20 +87,28 @@ impl ViewState {
                 .filter(|v| v.is_finite() && *v >= 0.0)
                 .unwrap_or(dflt)
         };
+        let mode = q
+            .get("mode")
+            .and_then(|m| Mode::parse(&m))
+            .unwrap_or(d.req.mode);
         ViewState {
-            mode: q
-                .get("mode")
-                .and_then(|m| Mode::parse(&m))
-                .unwrap_or(d.mode),
-            a: ids(q.get("a")),
-            b: ids(q.get("b")),
-            metric: q
-                .get("metric")
-                .filter(|m| m == "cumtime")
-                .unwrap_or(d.metric),
-            normalize: q.get("norm").is_some_and(|v| v == "1"),
-            min_ms: num("min_ms", d.min_ms),
-            min_pct: num("min_pct", d.min_pct),
+            req: CompareReq {
+                mode,
+                a: ids(q.get("a")),
+                // A matrix is one series: `b` has no meaning there.
+                b: if mode == Mode::Matrix {
+                    Vec::new()
+                } else {
+                    ids(q.get("b"))
+                },
+                metric: q
+                    .get("metric")
+                    .filter(|m| m == "cumtime")
+                    .unwrap_or(d.req.metric),
+                normalize: q.get("norm").is_some_and(|v| v == "1"),
+                min_ms: num("min_ms", d.req.min_ms),
+                min_pct: num("min_pct", d.req.min_pct),
+            },
             sort: q.get("sort").unwrap_or_default(),
             reverse: q.get("rev").is_some_and(|v| v == "1"),
             statuses: match q.get("status") {
@@ -118,23 +123,23 @@ impl ViewState {
 
     pub fn to_query(&self) -> String {
         let d = ViewState::default();
-        let mut parts = vec![format!("mode={}", self.mode.as_str())];
+        let mut parts = vec![format!("mode={}", self.req.mode.as_str())];
         let mut put = |k: &str, v: String| parts.push(format!("{k}={}", encode(&v)));
-        put("a", self.a.join(","));
-        if !self.b.is_empty() {
-            put("b", self.b.join(","));
+        put("a", self.req.a.join(","));
+        if !self.req.b.is_empty() {
+            put("b", self.req.b.join(","));
         }
-        if self.metric != d.metric {
-            put("metric", self.metric.clone());
+        if self.req.metric != d.req.metric {
+            put("metric", self.req.metric.clone());
         }
-        if self.normalize {
+        if self.req.normalize {
             put("norm", "1".into());
         }
-        if self.min_ms != d.min_ms {
-            put("min_ms", self.min_ms.to_string());
+        if self.req.min_ms != d.req.min_ms {
+            put("min_ms", self.req.min_ms.to_string());
         }
-        if self.min_pct != d.min_pct {
-            put("min_pct", self.min_pct.to_string());
+        if self.req.min_pct != d.req.min_pct {
+            put("min_pct", self.req.min_pct.to_string());
         }
         if !self.sort.is_empty() {
             put("sort", self.sort.clone());
@@ -164,23 +169,6 @@ impl ViewState {
         parts.join("&")
     }
 
-    /// What decides the numbers (a change refetches).
-    pub fn req(&self) -> CompareReq {
-        CompareReq {
-            mode: self.mode,
-            a: self.a.clone(),
-            b: if self.mode == Mode::Matrix {
-                Vec::new()
-            } else {
-                self.b.clone()
-            },
-            metric: self.metric.clone(),
-            normalize: self.normalize,
-            min_ms: self.min_ms,
-            min_pct: self.min_pct,
-        }
-    }
-
     /// What decides which rows show and in which order: selecting a row or turning a page
     /// does not change it, so neither re-sorts.
     pub fn order_key(&self) -> (Vec<Status>, String, String, bool) {
@@ -195,7 +183,7 @@ impl ViewState {
     /// The sort column, defaulting to the chosen metric's Δ.
     pub fn sort_column(&self) -> String {
         if self.sort.is_empty() {
-            format!("d.{}", self.metric)
+            format!("d.{}", self.req.metric)
         } else {
             self.sort.clone()
         }
@@ -209,13 +197,15 @@ mod tests {
     #[test]
     fn query_round_trip() {
         let v = ViewState {
-            mode: Mode::Runs,
-            a: vec!["x".into(), "y".into()],
-            b: vec!["z".into()],
-            metric: "cumtime".into(),
-            normalize: true,
-            min_ms: 0.5,
-            min_pct: 10.0,
+            req: CompareReq {
+                mode: Mode::Runs,
+                a: vec!["x".into(), "y".into()],
+                b: vec!["z".into()],
+                metric: "cumtime".into(),
+                normalize: true,
+                min_ms: 0.5,
+                min_pct: 10.0,
+            },
             sort: "d.pct".into(),
             reverse: true,
             statuses: vec![Status::Slower],
