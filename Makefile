@@ -17,7 +17,7 @@ E2E_ADDR ?= 127.0.0.1:3917
 
 ## Serve the app (release build) on Leptos.toml's site-addr, files under ./data.
 run: bootstrap-run
-	LEPTOS_SITE_ADDR=$(SITE_ADDR) cargo leptos serve --release --split
+	LEPTOS_SITE_ADDR=$(SITE_ADDR) cargo leptos serve --release --split --precompress
 
 ## Everything: formatting, clippy (ssr + hydrate), Rust tests, Playwright.
 test: bootstrap-test lint unit e2e
@@ -54,10 +54,11 @@ bench:
 
 ## Browser timings (comparison view in chromium, release build) and bundle sizes.
 bench-ui: bootstrap-test
-	cargo leptos build --release --split
+	cargo leptos build --release --split --precompress
 	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_UI_BENCH=1 npx playwright test bench 2>&1 | grep -E "UI-BENCH|passed|failed"'
 	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/profdiff.css; do \
-		printf '%-32s %8d bytes raw %8d gzip\n' "$$f" "$$(wc -c <"$$f")" "$$(gzip -9c "$$f" | wc -c)"; done
+		printf '%-32s %8d bytes raw %8d gzip -9 %8d brotli (served)\n' "$$f" "$$(wc -c <"$$f")" \
+			"$$(gzip -9c "$$f" | wc -c)" "$$(wc -c <"$$f.br")"; done
 
 ## README screenshots (docs/screenshots/), light, dark and a 375 px phone.
 screenshots: bootstrap-test

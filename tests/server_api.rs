@@ -446,4 +446,28 @@ fn security_headers_and_health(backend: Backend) {
         .unwrap();
     assert_eq!(health["status"], "ok");
     assert_eq!(health["storage"], backend.name());
+
+    // Responses are gzipped for clients that ask (browsers do), and only for them.
+    let client = reqwest::blocking::Client::new();
+    let api = server.api();
+    let sid = api.new_session();
+    api.upload_fixture(&sid, SMALL[0]);
+    let url = format!("{}/api/profiles", server.base);
+    let plain = client
+        .get(&url)
+        .header("x-session-id", &sid)
+        .send()
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().unwrap();
+    let gzipped = client
+        .get(&url)
+        .header("x-session-id", &sid)
+        .header("accept-encoding", "gzip")
+        .send()
+        .unwrap();
+    assert_eq!(gzipped.headers().get("content-encoding").unwrap(), "gzip");
+    let gzipped = gzipped.bytes().unwrap();
+    assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert_ne!(gzipped, plain);
 }
