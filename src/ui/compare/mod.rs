@@ -34,7 +34,8 @@ use state::ViewState;
 /// Rows per page of the diff table.
 pub const PAGE: usize = 100;
 
-#[derive(Clone)]
+/// A computed comparison, as the server sends it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub enum Loaded {
     Two(Arc<Comparison>),
     Runs(Arc<RunsComparison>),
@@ -119,17 +120,7 @@ pub fn ComparePage() -> impl IntoView {
         let mine = generation.get_value();
         loading.set(true);
         spawn_local(async move {
-            let result = match req.mode {
-                Mode::Two => compare_two(session, req)
-                    .await
-                    .map(|c| Loaded::Two(Arc::new(c))),
-                Mode::Runs => compare_runs(session, req)
-                    .await
-                    .map(|c| Loaded::Runs(Arc::new(c))),
-                Mode::Matrix => compare_matrix(session, req)
-                    .await
-                    .map(|c| Loaded::Matrix(Arc::new(c))),
-            };
+            let result = compare_view(session, req).await;
             // A newer request supersedes this one.
             if generation.get_value() == mine {
                 data.set(Some(result.map_err(|e| ctx.error(e))));

@@ -1,91 +1,111 @@
-//! The comparison view's server functions: the three comparison forms, one function's
-//! edge diff, and exports. Each takes a [`CompareReq`]; parsed profiles come from the cache.
+//! The comparison view's server functions: the comparison itself (any of the three forms),
+//! one function's edge diff, and exports. Each takes a [`CompareReq`]; the three share one
+//! way of loading its profiles and running it ([`ssr::Job`]), so the view, the edge diff
+//! and the exports always compute the same comparison.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::engine::compare::Comparison;
+use super::Loaded;
 use crate::engine::compare::edges::Edges;
-use crate::engine::compare::runs::{Matrix, RunsComparison};
 use crate::ui::types::CompareReq;
 
-/// One baseline against one candidate.
-#[server(prefix = "/fn", input = Json)]
-pub async fn compare_two(session: String, req: CompareReq) -> Result<Comparison, ServerFnError> {
-    use crate::ui::ssr::*;
-    let options = options(&req)?;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let (_, base) = profile(&state, sid, &req.a[0]).await?;
-    let (_, cand) = profile(&state, sid, &req.b[0]).await?;
-    blocking(move || crate::engine::compare::compare(&base, &cand, &options)).await
+#[cfg(feature = "ssr")]
+mod ssr {
+    use std::sync::Arc;
+
+    use leptos::prelude::ServerFnError;
+
+    use super::Loaded;
+    use crate::engine::Profile;
+    use crate::engine::compare::runs::{compare_runs, matrix};
+    use crate::engine::compare::{Options, compare};
+    use crate::server::store::ProfileMeta;
+    use crate::ui::ssr::{open_session, options, profiles, state};
+    use crate::ui::types::{CompareReq, Mode};
+
+    /// A checked request with its profiles loaded (from the cache when possible).
+    pub struct Job {
+        pub mode: Mode,
+        pub options: Options,
+        pub a: Vec<(ProfileMeta, Arc<Profile>)>,
+        pub b: Vec<(ProfileMeta, Arc<Profile>)>,
+    }
+
+    impl Job {
+        pub async fn load(session: &str, req: CompareReq) -> Result<Job, ServerFnError> {
+            let options = options(&req)?;
+            let state = state()?;
+            let (sid, _) = open_session(&state, session).await?;
+            Ok(Job {
+                mode: req.mode,
+                options,
+                a: profiles(&state, sid, &req.a).await?,
+                b: profiles(&state, sid, &req.b).await?,
+            })
+        }
+
+        /// Runs the comparison (CPU-bound: call it on the blocking pool).
+        pub fn run(&self) -> Loaded {
+            let shared = |side: &[(ProfileMeta, Arc<Profile>)]| -> Vec<Arc<Profile>> {
+                side.iter().map(|(_, p)| p.clone()).collect()
+            };
+            match self.mode {
+                Mode::Two => {
+                    Loaded::Two(Arc::new(compare(&self.a[0].1, &self.b[0].1, &self.options)))
+                }
+                Mode::Runs => Loaded::Runs(Arc::new(compare_runs(
+                    &shared(&self.a),
+                    &shared(&self.b),
+                    &self.options,
+                ))),
+                Mode::Matrix => {
+                    let series: Vec<(String, Arc<Profile>)> = self
+                        .a
+                        .iter()
+                        .map(|(m, p)| (m.name.clone(), p.clone()))
+                        .collect();
+                    Loaded::Matrix(Arc::new(matrix(&series, self.options.metric)))
+                }
+            }
+        }
+    }
 }
 
-/// N baseline runs against M candidate runs.
+/// The comparison the request describes: two-way, runs or matrix.
 #[server(prefix = "/fn", input = Json)]
-pub async fn compare_runs(
-    session: String,
-    req: CompareReq,
-) -> Result<RunsComparison, ServerFnError> {
-    use crate::ui::ssr::*;
-    let options = options(&req)?;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let a: Vec<_> = profiles(&state, sid, &req.a)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    let b: Vec<_> = profiles(&state, sid, &req.b)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    blocking(move || crate::engine::compare::runs::compare_runs(&a, &b, &options)).await
+pub async fn compare_view(session: String, req: CompareReq) -> Result<Loaded, ServerFnError> {
+    use crate::ui::ssr::blocking;
+    let job = ssr::Job::load(&session, req).await?;
+    blocking(move || job.run()).await
 }
 
-/// K profiles in order.
-#[server(prefix = "/fn", input = Json)]
-pub async fn compare_matrix(session: String, req: CompareReq) -> Result<Matrix, ServerFnError> {
-    use crate::ui::ssr::*;
-    let options = options(&req)?;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let series: Vec<_> = profiles(&state, sid, &req.a)
-        .await?
-        .into_iter()
-        .map(|(m, p)| (m.name, p))
-        .collect();
-    blocking(move || crate::engine::compare::runs::matrix(&series, options.metric)).await
-}
-
-/// Callers and callees of the row named `display`, on both sides.
+/// Callers and callees of the row named `display`, on both sides (two-way comparisons).
 #[server(prefix = "/fn", input = Json)]
 pub async fn compare_edges(
     session: String,
     req: CompareReq,
     display: String,
 ) -> Result<Edges, ServerFnError> {
-    use crate::ui::ssr::*;
-    let options = options(&req)?;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let (_, base) = profile(&state, sid, &req.a[0]).await?;
-    let (_, cand) = profile(&state, sid, &req.b[0]).await?;
+    use crate::ui::ssr::{bad, blocking, missing};
+    let job = ssr::Job::load(&session, req).await?;
     blocking(move || {
-        let c = crate::engine::compare::compare(&base, &cand, &options);
+        let Loaded::Two(c) = job.run() else {
+            return Err(bad("callers and callees are shown for two-way comparisons"));
+        };
         let row = c
             .rows
             .iter()
             .find(|r| r.display == display)
             .ok_or_else(|| missing("that function is not in this comparison"))?;
-        Ok(crate::engine::compare::edges::edges(&base, &cand, &c, row))
+        let (base, cand) = (&job.a[0].1, &job.b[0].1);
+        Ok(crate::engine::compare::edges::edges(base, cand, &c, row))
     })
     .await?
 }
 
 /// The comparison as `markdown`, `csv` or `json` (the CLI's formats), sorted by `sort`
-/// (a `SortField` name) when given. Markdown holds the `limit` largest changes.
+/// (a `SortField` name) when given. Markdown holds the 50 largest changes.
 #[server(prefix = "/fn", input = Json)]
 pub async fn export_comparison(
     session: String,
@@ -94,46 +114,25 @@ pub async fn export_comparison(
     sort: Option<String>,
     reverse: bool,
 ) -> Result<String, ServerFnError> {
+    use std::sync::Arc;
+
     use crate::engine::compare::SortField;
     use crate::engine::compare::export::{self, Format};
-    use crate::ui::ssr::*;
-    use crate::ui::types::Mode;
-    let options = options(&req)?;
+    use crate::ui::ssr::{bad, blocking};
     let fmt =
         Format::parse(&format).ok_or_else(|| bad(format!("unknown export format {format:?}")))?;
     let limit = (fmt == Format::Markdown).then_some(50);
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let loaded = profiles(&state, sid, &[req.a.clone(), req.b.clone()].concat()).await?;
-    let (a, b) = loaded.split_at(req.a.len());
-    let (a, b) = (a.to_vec(), b.to_vec());
-    blocking(move || match req.mode {
-        Mode::Two => {
-            let mut c = crate::engine::compare::compare(&a[0].1, &b[0].1, &options);
+    let job = ssr::Job::load(&session, req).await?;
+    blocking(move || match job.run() {
+        Loaded::Two(c) => {
+            let mut c = Arc::unwrap_or_clone(c);
             if let Some(field) = sort.as_deref().and_then(SortField::parse) {
                 c.sort(field, reverse);
             }
             export::comparison(&c, fmt, limit)
         }
-        Mode::Runs => {
-            let (a, b): (Vec<_>, Vec<_>) = (
-                a.into_iter().map(|x| x.1).collect(),
-                b.into_iter().map(|x| x.1).collect(),
-            );
-            export::runs(
-                &crate::engine::compare::runs::compare_runs(&a, &b, &options),
-                fmt,
-                limit,
-            )
-        }
-        Mode::Matrix => {
-            let series: Vec<_> = a.into_iter().map(|(m, p)| (m.name, p)).collect();
-            export::matrix(
-                &crate::engine::compare::runs::matrix(&series, options.metric),
-                fmt,
-                limit,
-            )
-        }
+        Loaded::Runs(r) => export::runs(&r, fmt, limit),
+        Loaded::Matrix(m) => export::matrix(&m, fmt, limit),
     })
     .await
 }
