@@ -71,12 +71,11 @@ impl FromRequestParts<AppState> for Session {
 }
 
 fn session_json(state: &AppState, meta: &SessionMeta) -> Value {
-    let ttl_ms = (state.config.session_ttl_hours * 3_600_000.0) as i64;
     json!({
         "session_id": meta.id,
         "created_at": rfc3339_ms(meta.created_ms),
         "last_used_at": rfc3339_ms(meta.last_used_ms),
-        "expires_at": rfc3339_ms(meta.last_used_ms + ttl_ms),
+        "expires_at": rfc3339_ms(meta.expires_ms(state.config.session_ttl_hours)),
     })
 }
 
@@ -237,10 +236,7 @@ async fn upload(
         parsed.push((pid, Arc::new(profile), size as usize));
         staged.push(Staged { meta, path });
     }
-    let quotas = Quotas {
-        max_profiles: state.config.max_profiles_per_session as usize,
-        max_session_bytes: state.config.max_session_mb << 20,
-    };
+    let quotas = Quotas::of(&state.config);
     let metas = state.store.commit(id, staged, quotas).await?;
     for (pid, profile, size) in parsed {
         state.cache.insert(pid, profile, size);
@@ -283,6 +279,47 @@ pub(crate) async fn parsed(
     let profile = Arc::new(profile);
     state.cache.insert(pid, profile.clone(), len);
     Ok((meta, profile))
+}
+
+/// Several profiles of this session, parsed, in the order given (ids as the client sent them).
+pub(crate) async fn parsed_all(
+    state: &AppState,
+    id: SessionId,
+    ids: &[String],
+) -> Result<Vec<(ProfileMeta, Arc<Profile>)>, ApiError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for text in ids {
+        out.push(parsed(state, id, profile_id(text)?).await?);
+    }
+    Ok(out)
+}
+
+/// The comparison engine's options from a request: the metric name (tottime when absent) and
+/// the thresholds, checked. The REST API and the UI's server functions both use it.
+pub(crate) fn compare_options(
+    metric: Option<&str>,
+    normalize: bool,
+    min_ms: f64,
+    min_pct: f64,
+) -> Result<Options, ApiError> {
+    let metric = match metric {
+        None => Metric::Tottime,
+        Some(m) => Metric::parse(m).ok_or_else(|| {
+            ApiError::BadRequest(format!("unknown metric {m:?} (tottime or cumtime)"))
+        })?,
+    };
+    let bad = |x: f64| x.is_nan() || x < 0.0;
+    if bad(min_ms) || bad(min_pct) {
+        return Err(ApiError::BadRequest(
+            "min_ms and min_pct must be 0 or more".into(),
+        ));
+    }
+    Ok(Options {
+        metric,
+        normalize,
+        min_ms,
+        min_pct,
+    })
 }
 
 fn profile_id(text: &str) -> Result<ProfileId, ApiError> {
@@ -444,34 +481,16 @@ async fn compare_profiles(
 ) -> Result<Response, ApiError> {
     let Json(req) = body
         .map_err(|e| ApiError::BadRequest(format!("invalid compare request: {}", e.body_text())))?;
-    let metric = match req.metric.as_deref() {
-        None => Metric::Tottime,
-        Some(m) => Metric::parse(m).ok_or_else(|| {
-            ApiError::BadRequest(format!("unknown metric {m:?} (tottime or cumtime)"))
-        })?,
-    };
-    let bad = |x: f64| x.is_nan() || x < 0.0;
-    let options = Options {
-        metric,
-        normalize: req.normalize.unwrap_or(false),
-        min_ms: req.min_ms.unwrap_or(1.0),
-        min_pct: req.min_pct.unwrap_or(5.0),
-    };
-    if bad(options.min_ms) || bad(options.min_pct) {
-        return Err(ApiError::BadRequest(
-            "min_ms and min_pct must be 0 or more".into(),
-        ));
-    }
+    let options = compare_options(
+        req.metric.as_deref(),
+        req.normalize.unwrap_or(false),
+        req.min_ms.unwrap_or(1.0),
+        req.min_pct.unwrap_or(5.0),
+    )?;
+    let metric = options.metric;
     let load = |ids: Vec<String>| {
         let state = state.clone();
-        async move {
-            let mut out = Vec::with_capacity(ids.len());
-            for text in ids {
-                let (meta, p) = parsed(&state, id, profile_id(&text)?).await?;
-                out.push((meta, p));
-            }
-            Ok::<_, ApiError>(out)
-        }
+        async move { parsed_all(&state, id, &ids).await }
     };
     let value = match (
         req.baseline,

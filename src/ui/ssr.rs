@@ -7,11 +7,12 @@ use leptos::prelude::*;
 
 use super::types::{CompareReq, Mode, ProfileSummary, SessionInfo};
 use crate::engine::Profile;
-use crate::engine::compare::{Metric, Options};
+use crate::engine::compare::Options;
 use crate::server::AppState;
+use crate::server::api::compare_options;
 use crate::server::error::ApiError;
 use crate::server::ids::{ProfileId, SessionId};
-use crate::server::store::{ProfileMeta, SessionMeta, now_ms};
+use crate::server::store::{ProfileMeta, Quotas, SessionMeta, now_ms};
 
 /// An error the browser shows as is, answered with the status the REST API gives it (so
 /// an unknown session is a 404, not a server failure); internal details are only logged.
@@ -70,11 +71,9 @@ pub async fn profiles(
     sid: SessionId,
     ids: &[String],
 ) -> Result<Vec<(ProfileMeta, Arc<Profile>)>, ServerFnError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(profile(state, sid, id).await?);
-    }
-    Ok(out)
+    crate::server::api::parsed_all(state, sid, ids)
+        .await
+        .map_err(err)
 }
 
 /// Runs CPU-heavy work on the blocking pool, not the async runtime's threads.
@@ -102,31 +101,24 @@ pub fn summary(m: &ProfileMeta) -> ProfileSummary {
 
 pub fn info_of(state: &AppState, meta: &SessionMeta, list: &[ProfileMeta]) -> SessionInfo {
     let config = &state.config;
+    let quotas = Quotas::of(config);
     SessionInfo {
         id: meta.id.to_string(),
         created_ms: meta.created_ms,
-        expires_ms: meta.last_used_ms + (config.session_ttl_hours * 3_600_000.0) as i64,
+        expires_ms: meta.expires_ms(config.session_ttl_hours),
         server_now_ms: now_ms(),
         profiles: list.len(),
         bytes_used: list.iter().map(|m| m.size_bytes).sum(),
-        max_profiles: config.max_profiles_per_session,
-        max_session_bytes: config.max_session_mb << 20,
+        max_profiles: quotas.max_profiles as u64,
+        max_session_bytes: quotas.max_session_bytes,
         max_upload_bytes: config.max_upload_mb << 20,
     }
 }
 
 /// The engine's options from a request, checked.
 pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
-    let metric = Metric::parse(&req.metric).ok_or_else(|| {
-        bad(format!(
-            "unknown metric {:?} (tottime or cumtime)",
-            req.metric
-        ))
-    })?;
-    let invalid = |x: f64| !x.is_finite() || x < 0.0;
-    if invalid(req.min_ms) || invalid(req.min_pct) {
-        return Err(bad("min ms and min % must be numbers, 0 or more"));
-    }
+    let options =
+        compare_options(Some(&req.metric), req.normalize, req.min_ms, req.min_pct).map_err(err)?;
     if !req.is_complete() {
         return Err(bad(match req.mode {
             Mode::Two => "pick one baseline and one candidate",
@@ -134,10 +126,5 @@ pub fn options(req: &CompareReq) -> Result<Options, ServerFnError> {
             Mode::Matrix => "pick two or more profiles for a matrix",
         }));
     }
-    Ok(Options {
-        metric,
-        normalize: req.normalize,
-        min_ms: req.min_ms,
-        min_pct: req.min_pct,
-    })
+    Ok(options)
 }

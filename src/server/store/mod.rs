@@ -22,6 +22,13 @@ pub struct SessionMeta {
     pub last_used_ms: i64,
 }
 
+impl SessionMeta {
+    /// When the session expires unless used again (milliseconds since the epoch).
+    pub fn expires_ms(&self, ttl_hours: f64) -> i64 {
+        self.last_used_ms + (ttl_hours * 3_600_000.0) as i64
+    }
+}
+
 /// What the store keeps about one uploaded profile (besides its bytes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProfileMeta {
@@ -52,6 +59,14 @@ pub struct Quotas {
 }
 
 impl Quotas {
+    /// The limits the configuration sets.
+    pub fn of(config: &crate::server::Config) -> Quotas {
+        Quotas {
+            max_profiles: config.max_profiles_per_session as usize,
+            max_session_bytes: config.max_session_mb << 20,
+        }
+    }
+
     /// The error for a session that already holds `count` profiles.
     pub fn too_many_profiles(&self, count: impl std::fmt::Display) -> StoreError {
         StoreError::Quota(format!(
