@@ -21,14 +21,20 @@ pub async fn new_session() -> Result<SessionInfo, ServerFnError> {
     Ok(info_of(&state, &meta, &[]))
 }
 
-/// The badge's numbers; fails with "session not found or expired" for a gone session.
+/// The badge's numbers and the session's profiles (oldest first), from one listing; fails
+/// with "session not found or expired" for a gone session.
 #[server(prefix = "/fn")]
-pub async fn get_session_info(session: String) -> Result<SessionInfo, ServerFnError> {
+pub async fn get_session_state(
+    session: String,
+) -> Result<(SessionInfo, Vec<ProfileSummary>), ServerFnError> {
     use super::ssr::*;
     let state = state()?;
     let (sid, meta) = open_session(&state, &session).await?;
     let list = state.store.list(sid).await.map_err(err)?;
-    Ok(info_of(&state, &meta, &list))
+    Ok((
+        info_of(&state, &meta, &list),
+        list.iter().map(summary).collect(),
+    ))
 }
 
 /// Deletes every profile of the session (the session stays).
@@ -43,16 +49,6 @@ pub async fn clear_session(session: String) -> Result<usize, ServerFnError> {
         state.cache.remove(m.id);
     }
     Ok(deleted)
-}
-
-/// The session's profiles, oldest first.
-#[server(prefix = "/fn")]
-pub async fn list_profiles(session: String) -> Result<Vec<ProfileSummary>, ServerFnError> {
-    use super::ssr::*;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let list = state.store.list(sid).await.map_err(err)?;
-    Ok(list.iter().map(summary).collect())
 }
 
 /// What the store says when a session is gone (see `StoreError::SessionNotFound`).
@@ -103,15 +99,8 @@ impl SessionCtx {
             return;
         };
         spawn_local(async move {
-            match get_session_info(id.clone()).await {
-                Ok(info) => ctx.set_info(info),
-                Err(e) => {
-                    ctx.error(e);
-                    return;
-                }
-            }
-            match list_profiles(id).await {
-                Ok(list) => ctx.profiles.set(Some(list)),
+            match get_session_state(id).await {
+                Ok(state) => ctx.set_state(state),
                 Err(e) => {
                     ctx.error(e);
                 }
@@ -119,10 +108,12 @@ impl SessionCtx {
         });
     }
 
-    fn set_info(&self, info: SessionInfo) {
+    /// Shows what the server said of the session: the badge's numbers and the profiles.
+    fn set_state(&self, (info, profiles): (SessionInfo, Vec<ProfileSummary>)) {
         self.clock_skew
             .set(browser::now_ms() - info.server_now_ms as f64);
         self.info.set(Some(info));
+        self.profiles.set(Some(profiles));
     }
 
     /// Gives the tab a new session, telling the user why when `notice` is set.
@@ -143,8 +134,7 @@ impl SessionCtx {
                 Ok(info) => {
                     browser::store_session(&info.id);
                     ctx.id.set(Some(info.id.clone()));
-                    ctx.set_info(info);
-                    ctx.profiles.set(Some(Vec::new()));
+                    ctx.set_state((info, Vec::new()));
                 }
                 Err(e) => ctx.notice.set(Some(format!("Cannot start a session: {e}"))),
             }
@@ -197,11 +187,10 @@ pub fn provide_session() -> SessionCtx {
                             return;
                         }
                         spawn_local(async move {
-                            match get_session_info(id.clone()).await {
-                                Ok(info) => {
+                            match get_session_state(id.clone()).await {
+                                Ok(state) => {
                                     ctx.id.set(Some(id));
-                                    ctx.set_info(info);
-                                    ctx.refresh();
+                                    ctx.set_state(state);
                                 }
                                 Err(e) => {
                                     let msg = ctx.error(e);
