@@ -429,10 +429,26 @@ async fn delete_profile(
     Session(id, _): Session,
     Path(pid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let pid = profile_id(&pid)?;
+    delete_one(&state, id, &pid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one profile of this session (and its parsed copy from the cache).
+pub(crate) async fn delete_one(state: &AppState, id: SessionId, pid: &str) -> Result<(), ApiError> {
+    let pid = profile_id(pid)?;
     state.store.delete(id, pid).await?;
     state.cache.remove(pid);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
+}
+
+/// Deletes every profile of this session (and their parsed copies); returns how many.
+pub(crate) async fn clear_all(state: &AppState, id: SessionId) -> Result<usize, ApiError> {
+    let list = state.store.list(id).await?;
+    let deleted = state.store.clear(id).await?;
+    for m in list {
+        state.cache.remove(m.id);
+    }
+    Ok(deleted)
 }
 
 /// `POST /api/clear`: deletes every profile; the session stays.
@@ -440,11 +456,7 @@ async fn clear(
     State(state): State<AppState>,
     Session(id, _): Session,
 ) -> Result<Json<Value>, ApiError> {
-    let list = state.store.list(id).await?;
-    let deleted = state.store.clear(id).await?;
-    for m in list {
-        state.cache.remove(m.id);
-    }
+    let deleted = clear_all(&state, id).await?;
     Ok(Json(json!({ "deleted": deleted })))
 }
 

@@ -16,13 +16,11 @@ use super::types::{Mode, ProfileSummary};
 #[server(prefix = "/fn")]
 pub async fn delete_profile(session: String, id: String) -> Result<(), ServerFnError> {
     use super::ssr::*;
-    use crate::server::ids::ProfileId;
     let state = state()?;
     let (sid, _) = open_session(&state, &session).await?;
-    let pid = ProfileId::parse(&id).map_err(err)?;
-    state.store.delete(sid, pid).await.map_err(err)?;
-    state.cache.remove(pid);
-    Ok(())
+    crate::server::api::delete_one(&state, sid, &id)
+        .await
+        .map_err(err)
 }
 
 #[component]

@@ -43,12 +43,9 @@ pub async fn clear_session(session: String) -> Result<usize, ServerFnError> {
     use super::ssr::*;
     let state = state()?;
     let (sid, _) = open_session(&state, &session).await?;
-    let list = state.store.list(sid).await.map_err(err)?;
-    let deleted = state.store.clear(sid).await.map_err(err)?;
-    for m in list {
-        state.cache.remove(m.id);
-    }
-    Ok(deleted)
+    crate::server::api::clear_all(&state, sid)
+        .await
+        .map_err(err)
 }
 
 /// What the store says when a session is gone (see `StoreError::SessionNotFound`).
