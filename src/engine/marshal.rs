@@ -14,7 +14,9 @@
 //!
 //! Hostile input never panics: every length is checked against the bytes actually present
 //! before anything is allocated, nesting is limited, and values are reference-counted so a
-//! back-reference costs O(1) (no "billion laughs" blow-up).
+//! back-reference costs O(1) (no "billion laughs" blow-up). Memory is accounted too: what
+//! decoding allocates is charged against a budget of [`MEMORY_FACTOR`] times the input (plus
+//! [`MEMORY_SLACK`]), so no input, however it nests or shares, makes the reader hold more.
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +26,16 @@ use std::sync::Arc;
 pub const MAX_DEPTH: usize = 100;
 
 const FLAG_REF: u8 = 0x80;
+
+/// Decoded objects may hold at most this many times the input's size in memory...
+pub const MEMORY_FACTOR: usize = 3;
+/// ...plus this much, so tiny inputs are not refused for fixed costs.
+pub const MEMORY_SLACK: usize = 1 << 20;
+
+/// What one decoded value costs in memory (its slot in a container or the reference table).
+const VALUE_COST: usize = std::mem::size_of::<Value>();
+/// What an `Arc` allocation adds (two counters).
+const ARC_COST: usize = 16;
 
 /// A decoded marshal object. Containers and strings are shared (`Arc`) so that resolving a
 /// back-reference is a cheap clone.
@@ -101,6 +113,37 @@ pub enum MarshalError {
     TooDeep(usize),
     #[error("code objects at byte {0} do not match any Python version")]
     Ambiguous(usize),
+    /// Decoding would hold more than the memory budget (see [`MEMORY_FACTOR`]).
+    #[error(
+        "decoding it needs more than {} MB of memory by byte {at} (at most {MEMORY_FACTOR}× the file \
+         plus {} MB); its objects refer to each other more than a profile dump's do",
+        .limit.div_ceil(1 << 20), MEMORY_SLACK >> 20
+    )]
+    TooBig { at: usize, limit: usize },
+}
+
+/// The Python type a marshal type byte starts (flag bit ignored); `None` for references,
+/// NULL and unknown bytes, whose type only decoding tells.
+pub fn type_name_of(code: u8) -> Option<&'static str> {
+    Some(match code & !FLAG_REF {
+        b'N' => "None",
+        b'F' | b'T' => "bool",
+        b'S' => "StopIteration",
+        b'.' => "Ellipsis",
+        b'i' | b'I' | b'l' => "int",
+        b'g' | b'f' => "float",
+        b'y' | b'x' => "complex",
+        b's' => "bytes",
+        b'u' | b'a' | b'A' | b't' | b'z' | b'Z' => "str",
+        b'(' | b')' => "tuple",
+        b'[' => "list",
+        b'{' => "dict",
+        b'<' => "set",
+        b'>' => "frozenset",
+        b':' => "slice",
+        b'c' => "code object",
+        _ => return None,
+    })
 }
 
 /// Reads one marshal object from the start of `data`. Trailing bytes are ignored, as
@@ -136,6 +179,12 @@ pub struct Reader<'a> {
     work_limit: usize,
     /// The code-object layout that last parsed; tried first (a dump has one Python's).
     layout: Option<usize>,
+    /// Bytes of decoded objects charged since the last [`Reader::release`], and the part of
+    /// them the reference table keeps (never released: a later `r` may name any of them).
+    /// Their sum bounds what the reader holds, so it is checked against `charge_limit`.
+    charged: usize,
+    retained: usize,
+    charge_limit: usize,
 }
 
 /// Decodes text leniently: marshal's `u` may hold lone surrogates (CPython writes them with
@@ -158,7 +207,37 @@ impl<'a> Reader<'a> {
             work: 0,
             work_limit: data.len().saturating_mul(8).saturating_add(1 << 20),
             layout: None,
+            charged: 0,
+            retained: 0,
+            charge_limit: data
+                .len()
+                .saturating_mul(MEMORY_FACTOR)
+                .saturating_add(MEMORY_SLACK),
         }
+    }
+
+    /// Charges `bytes` of memory the next allocation takes; fails past the budget.
+    fn charge(&mut self, bytes: usize) -> Result<(), MarshalError> {
+        self.charged = self.charged.saturating_add(bytes);
+        if self.charged > self.charge_limit {
+            return Err(MarshalError::TooBig {
+                at: self.pos,
+                limit: self.charge_limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Declares that what was decoded since the last call, and is not in the reference
+    /// table, has been dropped by the caller: a streaming reader calls this after each
+    /// top-level entry so that the budget bounds what is live, not what was ever decoded.
+    pub fn release(&mut self) {
+        self.charged = self.retained;
+    }
+
+    /// Bytes the reader's decoded objects hold now, at most (for tests and benchmarks).
+    pub fn charged(&self) -> usize {
+        self.charged
     }
 
     /// If the next object is a dict, consumes its type byte (registering it if flagged)
@@ -224,6 +303,14 @@ impl<'a> Reader<'a> {
 
     fn bad(&self, at: usize, what: &'static str) -> MarshalError {
         MarshalError::Bad { at, what }
+    }
+
+    /// `n` bytes of text, charged (lossy decoding may triple invalid bytes).
+    fn text(&mut self, n: usize) -> Result<Arc<str>, MarshalError> {
+        let bytes = self.take(n)?;
+        let s = text(bytes);
+        self.charge(s.len() + ARC_COST)?;
+        Ok(s)
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], MarshalError> {
@@ -310,21 +397,25 @@ impl<'a> Reader<'a> {
             }
             b's' => {
                 let n = self.len(1)?;
+                self.charge(n + ARC_COST)?;
                 Some(Value::Bytes(Arc::from(self.take(n)?)))
             }
             b'u' | b'a' | b'A' => {
                 let n = self.len(1)?;
-                Some(Value::Str(text(self.take(n)?)))
+                Some(Value::Str(self.text(n)?))
             }
             b't' => {
                 let n = self.len(1)?;
-                let s = text(self.take(n)?);
+                let s = self.text(n)?;
+                // The interned table keeps it for the whole read.
+                self.charge(ARC_COST)?;
+                self.retained = self.retained.saturating_add(s.len() + 2 * ARC_COST);
                 self.interned.push(s.clone());
                 Some(Value::Str(s))
             }
             b'z' | b'Z' => {
                 let n = self.byte()? as usize;
-                Some(Value::Str(text(self.take(n)?)))
+                Some(Value::Str(self.text(n)?))
             }
             b'R' => {
                 let i = self.i32()?;
@@ -356,10 +447,16 @@ impl<'a> Reader<'a> {
         };
         if let Some(v) = scalar {
             if flag {
+                self.charge(VALUE_COST)?;
+                self.retained = self.retained.saturating_add(VALUE_COST + self.cost_of(&v));
                 self.refs.push(Some(v.clone()));
             }
             return Ok(Some(v));
         }
+        if flag {
+            self.charge(VALUE_COST)?;
+        }
+        let (charged_before, retained_before) = (self.charged, self.retained);
         let slot = self.reserve(flag);
         let v = match kind {
             b'(' => {
@@ -384,9 +481,12 @@ impl<'a> Reader<'a> {
                 }
             }
             b'{' => {
+                self.charge(ARC_COST)?;
                 let mut entries = Vec::new();
                 while let Some(key) = self.object()? {
                     let val = self.value()?;
+                    // The `Vec` doubles as it grows, and is copied into the `Arc` at the end.
+                    self.charge(4 * VALUE_COST)?;
                     entries.push((key, val));
                 }
                 Value::Dict(entries.into())
@@ -397,16 +497,38 @@ impl<'a> Reader<'a> {
                 let step = self.value()?;
                 Value::Slice(Arc::new([start, stop, step]))
             }
-            b'c' => Value::Code(Arc::new(self.code(at)?)),
+            b'c' => {
+                self.charge(std::mem::size_of::<Code>() + ARC_COST)?;
+                Value::Code(Arc::new(self.code(at)?))
+            }
             _ => return Err(MarshalError::UnknownType { code, at }),
         };
+        if slot.is_some() {
+            // The table keeps this object and all it holds: what its subtree charged, less
+            // what nested flagged objects already moved to `retained`, plus its slot.
+            let subtree = self.charged - charged_before;
+            let nested = self.retained - retained_before;
+            self.retained += subtree.saturating_sub(nested) + VALUE_COST;
+        }
         self.fill(slot, &v);
         Ok(Some(v))
+    }
+
+    /// The heap bytes a scalar or string holds (charged when it was decoded).
+    fn cost_of(&self, v: &Value) -> usize {
+        match v {
+            Value::Bytes(b) => b.len() + ARC_COST,
+            Value::Str(s) => s.len() + ARC_COST,
+            _ => 0,
+        }
     }
 
     /// Tuples of up to five items (every key and stats tuple in a dump) are built in one
     /// allocation rather than a `Vec` copied into an `Arc`.
     fn small_tuple(&mut self, n: usize) -> Result<Value, MarshalError> {
+        if n <= 5 {
+            self.charge(n * VALUE_COST + ARC_COST)?;
+        }
         Ok(Value::Tuple(match n {
             0 => Arc::new([]),
             1 => Arc::new([self.value()?]),
@@ -425,7 +547,9 @@ impl<'a> Reader<'a> {
     }
 
     fn items(&mut self, n: usize) -> Result<Vec<Value>, MarshalError> {
-        // `n` is bounded by the bytes left (checked by `len`, or at most 255).
+        // `n` is bounded by the bytes left (checked by `len`, or at most 255), and charged
+        // before anything is allocated: the `Vec`, then its copy into an `Arc`.
+        self.charge(n.saturating_mul(2 * VALUE_COST).saturating_add(ARC_COST))?;
         let mut items = Vec::with_capacity(n.min(self.data.len() - self.pos));
         for _ in 0..n {
             items.push(self.value()?);

@@ -140,12 +140,14 @@ impl CallerStats {
                     ct: ct2,
                 },
             ) => CallerStats::Full {
-                nc: nc + n2,
-                cc: cc + c2,
+                nc: nc.saturating_add(n2),
+                cc: cc.saturating_add(c2),
                 tt: tt + t2,
                 ct: ct + ct2,
             },
-            (CallerStats::Count(a), CallerStats::Count(b)) => CallerStats::Count(a + b),
+            (CallerStats::Count(a), CallerStats::Count(b)) => {
+                CallerStats::Count(a.saturating_add(b))
+            }
             // Mixed producers: pstats would fail; keep the richer record.
             (full @ CallerStats::Full { .. }, CallerStats::Count(_))
             | (CallerStats::Count(_), full @ CallerStats::Full { .. }) => full,
@@ -216,7 +218,7 @@ impl AsRef<Profile> for Profile {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ProfileError {
     #[error("not a Python profile dump: {0}")]
-    Marshal(#[from] MarshalError),
+    Marshal(MarshalError),
     #[error("not a Python profile dump: marshal data is a {0}, expected a dict of functions")]
     NotADict(&'static str),
     #[error(
@@ -228,11 +230,182 @@ pub enum ProfileError {
     Empty,
     #[error("not a Python profile dump: entry {index}: {what}")]
     Entry { index: usize, what: String },
+    /// The dump is valid marshal data but would expand past the model budget (see
+    /// [`Budget`]): shared objects referenced from many places.
+    #[error("profile too large to read: {0}")]
+    TooLarge(String),
+}
+
+/// What a parsed model may hold, as a multiple of the dump's size. Back-references make a
+/// small dump describe a huge one (one callers dict shared by every function, one long name
+/// shared by every key); CPython loads those lazily-cheap, but every view and comparison
+/// walks the edges and the names, so the expansion is bounded here, once.
+///
+/// Real dumps are far inside: across cProfile 3.6–3.13, the `profile` module, yappi,
+/// pyinstrument and merged dumps, a caller edge takes 54–135 bytes of the file and the names
+/// (file + function, counted at every use) 0.4–1.9 bytes per byte of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Caller edges, summed over all functions.
+    pub edges: usize,
+    /// Bytes of file and function names, counted at every key that uses them.
+    pub text: usize,
+}
+
+impl Budget {
+    /// At most one edge per 12 bytes of dump (plus 4,096) and eight bytes of names per byte
+    /// (plus 64 KiB).
+    pub fn for_input(len: usize) -> Budget {
+        Budget {
+            edges: len / 12 + 4096,
+            text: len.saturating_mul(8).saturating_add(64 << 10),
+        }
+    }
+
+    /// The most [`Profile::model_bytes`] a dump of `len` bytes can parse into: each
+    /// distinct function needs a key tuple of at least 17 bytes in the file (≤ 400 bytes of
+    /// model each, index included), each edge at most 160 (its `Vec` slot, doubled), and
+    /// distinct strings at most the file's bytes tripled by lossy decoding plus the names
+    /// budget. Real dumps hold 3–5× their size. The fuzz target asserts this bound.
+    pub fn max_model_bytes(len: usize) -> usize {
+        let b = Budget::for_input(len);
+        (len / 17 + 1) * 400 + b.edges * 160 + len * 12 + b.text + (1 << 20)
+    }
+
+    /// No limit (profiles built in memory, merges of profiles that were each checked).
+    pub const UNLIMITED: Budget = Budget {
+        edges: usize::MAX,
+        text: usize::MAX,
+    };
+}
+
+/// Counts a model's expansion while it is built and converts shared keys once.
+struct Builder {
+    budget: Budget,
+    edges: usize,
+    text: usize,
+    /// Keys built from values that something else keeps alive (the reader's reference
+    /// table), by address: a shared key tuple is converted once however often it is used.
+    /// The value is kept with its key, so its address cannot be reused while cached.
+    keys: HashMap<usize, (Value, FunctionKey), foldhash::fast::RandomState>,
+    /// The same for names that need converting (byte strings, code objects).
+    names: HashMap<usize, (Value, Arc<str>), foldhash::fast::RandomState>,
+}
+
+impl Builder {
+    fn new(budget: Budget) -> Builder {
+        Builder {
+            budget,
+            edges: 0,
+            text: 0,
+            keys: HashMap::default(),
+            names: HashMap::default(),
+        }
+    }
+
+    fn count_text(&mut self, key: &FunctionKey) -> Result<(), String> {
+        self.text = self
+            .text
+            .saturating_add(key.file.len())
+            .saturating_add(key.name.len());
+        if self.text > self.budget.text {
+            return Err(format!(
+                "its function names add up to more than {} MB when every use is counted (at \
+                 most 8 bytes of names per byte of the dump)",
+                self.budget.text >> 20
+            ));
+        }
+        Ok(())
+    }
+
+    fn count_edges(&mut self, n: usize) -> Result<(), String> {
+        self.edges = self.edges.saturating_add(n);
+        if self.edges > self.budget.edges {
+            return Err(format!(
+                "it has more than {} caller edges (at most one per 12 bytes of the dump; \
+                 callers tables shared between functions count for each)",
+                self.budget.edges
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`key_from`], converting each shared key or name once.
+    fn key(&mut self, v: &Value) -> Result<FunctionKey, KeyError> {
+        let shared = match v {
+            Value::Tuple(t) if Arc::strong_count(t) > 1 => {
+                Some(Arc::as_ptr(t) as *const () as usize)
+            }
+            _ => None,
+        };
+        if let Some(addr) = shared
+            && let Some((_, key)) = self.keys.get(&addr)
+        {
+            let key = key.clone();
+            self.count_text(&key).map_err(KeyError::Budget)?;
+            return Ok(key);
+        }
+        let key = key_with(v, &mut |name| self.name(name)).map_err(KeyError::Shape)?;
+        self.count_text(&key).map_err(KeyError::Budget)?;
+        if let Some(addr) = shared {
+            self.keys.insert(addr, (v.clone(), key.clone()));
+        }
+        Ok(key)
+    }
+
+    /// A name that is not already text: converted once per shared value.
+    fn name(&mut self, v: &Value) -> Option<Arc<str>> {
+        let (addr, shared) = match v {
+            Value::Bytes(b) => (
+                Arc::as_ptr(b) as *const () as usize,
+                Arc::strong_count(b) > 1,
+            ),
+            Value::Code(c) => (
+                Arc::as_ptr(c) as *const () as usize,
+                Arc::strong_count(c) > 1,
+            ),
+            _ => return None,
+        };
+        if shared && let Some((_, name)) = self.names.get(&addr) {
+            return Some(name.clone());
+        }
+        let name: Arc<str> = match v {
+            Value::Bytes(b) => String::from_utf8_lossy(b).as_ref().into(),
+            Value::Code(c) => c.to_string().into(),
+            _ => return None,
+        };
+        if shared {
+            self.names.insert(addr, (v.clone(), name.clone()));
+        }
+        Some(name)
+    }
+}
+
+/// Why a key could not be built.
+enum KeyError {
+    Shape(String),
+    Budget(String),
+}
+
+impl From<MarshalError> for ProfileError {
+    fn from(e: MarshalError) -> Self {
+        match e {
+            // Valid data, only too expensive to hold: say so, not "not a dump".
+            MarshalError::TooBig { .. } => ProfileError::TooLarge(e.to_string()),
+            e => ProfileError::Marshal(e),
+        }
+    }
 }
 
 impl Profile {
-    /// Parses a dump (any producer, Python 2.7 to 3.14).
+    /// Parses a dump (any producer, Python 2.7 to 3.14), within the model budget for its
+    /// size ([`Budget::for_input`]).
     pub fn parse(data: &[u8]) -> Result<Profile, ProfileError> {
+        Profile::parse_within(data, Budget::for_input(data.len()))
+    }
+
+    /// [`Profile::parse`] with an explicit model budget.
+    pub fn parse_within(data: &[u8], budget: Budget) -> Result<Profile, ProfileError> {
         // A real dump starts with a dict and has binary bytes within its first 64. A text
         // file (a printed report, gprof output, ...) gets a message saying so rather than
         // one about whatever type byte its first letter happens to be.
@@ -246,16 +419,26 @@ impl Profile {
         // so the decoded tree of the whole dump is never held at once.
         let mut r = Reader::new(data);
         if !r.dict_start() {
-            let value = marshal::read(data)?;
-            return Err(ProfileError::NotADict(value.type_name()));
+            // Name what it is from its first byte; decoding it whole could be costly.
+            return Err(match marshal::type_name_of(data[0]) {
+                Some(name) => ProfileError::NotADict(name),
+                None => marshal::read(data).err().map_or(
+                    ProfileError::NotADict("marshal object"),
+                    ProfileError::Marshal,
+                ),
+            });
         }
         let mut profile = Profile::default();
+        let mut builder = Builder::new(budget);
         let mut index = 0;
         while let Some(k) = r.object()? {
-            let key = key_from(&k).map_err(|what| ProfileError::Entry { index, what })?;
+            let key = builder.key(&k).map_err(|e| e.at(index))?;
             profile.python2 |= is_python2_key(&k);
-            let f = read_function(&mut r, key).map_err(|e| e.at(index))?;
+            drop(k);
+            let f = read_function(&mut r, &mut builder, key).map_err(|e| e.at(index))?;
             profile.insert(f);
+            // The entry's own objects are gone now; only the reference table stays.
+            r.release();
             index += 1;
         }
         if profile.is_empty() {
@@ -273,11 +456,12 @@ impl Profile {
             return Err(ProfileError::Empty);
         }
         let mut profile = Profile::default();
+        let mut builder = Builder::new(Budget::UNLIMITED);
         for (index, (k, v)) in entries.iter().enumerate() {
-            let entry_err = |what: String| ProfileError::Entry { index, what };
-            let key = key_from(k).map_err(entry_err)?;
+            let key = builder.key(k).map_err(|e| e.at(index))?;
             profile.python2 |= is_python2_key(k);
-            profile.insert(function_from(key, v).map_err(entry_err)?);
+            let f = function_from(&mut builder, key, v).map_err(|e| e.at(index))?;
+            profile.insert(f);
         }
         Ok(profile)
     }
@@ -297,6 +481,38 @@ impl Profile {
     fn push(&mut self, f: Function) {
         self.index.insert(f.key.clone(), self.functions.len());
         self.functions.push(f);
+    }
+
+    /// What this model holds in memory, in bytes (an estimate within a few percent: the
+    /// functions, their caller edges, the key index and every distinct string once). The
+    /// server's cache accounts profiles by it.
+    pub fn model_bytes(&self) -> usize {
+        use std::collections::HashSet;
+        use std::mem::size_of;
+        // A hash map entry: the key and value, a control byte, at 7/8 load.
+        let index_entry = (size_of::<FunctionKey>() + size_of::<usize>() + 1) * 8 / 7;
+        let edge = size_of::<(FunctionKey, CallerStats)>();
+        let mut strings: HashSet<*const u8, foldhash::fast::RandomState> = HashSet::default();
+        let mut string_bytes = 0;
+        let mut add = |s: &Arc<str>| {
+            if strings.insert(s.as_ptr()) {
+                string_bytes += s.len() + 16;
+            }
+        };
+        let mut edges = 0;
+        for f in &self.functions {
+            add(&f.key.file);
+            add(&f.key.name);
+            edges += f.callers.capacity();
+            for (k, _) in &f.callers {
+                add(&k.file);
+                add(&k.name);
+            }
+        }
+        self.functions.capacity() * size_of::<Function>()
+            + self.index.capacity() * index_entry
+            + edges * edge
+            + string_bytes
     }
 
     /// Whether Python 2 wrote this dump (reports then print as Python 2.7's pstats).
@@ -324,14 +540,72 @@ impl Profile {
         self.index.get(key).copied()
     }
 
-    /// Sum of `nc` over functions (pstats' "function calls").
+    /// Sum of `nc` over functions (pstats' "function calls"); saturates at the `i64` range
+    /// (crafted dumps can hold counts near it) rather than wrapping.
     pub fn total_calls(&self) -> i64 {
-        self.functions.iter().map(|f| f.nc).sum()
+        self.functions
+            .iter()
+            .fold(0i64, |acc, f| acc.saturating_add(f.nc))
     }
 
-    /// Sum of `cc` over functions (pstats' "primitive calls").
+    /// Sum of `cc` over functions (pstats' "primitive calls"), saturating.
     pub fn primitive_calls(&self) -> i64 {
-        self.functions.iter().map(|f| f.cc).sum()
+        self.functions
+            .iter()
+            .fold(0i64, |acc, f| acc.saturating_add(f.cc))
+    }
+
+    /// Why a server should not store this profile, if it should not: times that are not
+    /// finite numbers, or call counts beyond what JSON numbers carry exactly (2^53). The
+    /// CLI prints such dumps as pstats does; the web app refuses them with this message.
+    pub fn check_numbers(&self) -> Result<(), String> {
+        const EXACT: i64 = 1 << 53;
+        let big = |n: i64| !(-EXACT..=EXACT).contains(&n);
+        for f in &self.functions {
+            let name = || f.key.display();
+            if !f.tt.is_finite() || !f.ct.is_finite() {
+                return Err(format!(
+                    "{}: its times are not finite numbers (tt {}, ct {})",
+                    name(),
+                    f.tt,
+                    f.ct
+                ));
+            }
+            if big(f.nc) || big(f.cc) {
+                return Err(format!(
+                    "{}: its call counts ({}/{}) are beyond 2^53",
+                    name(),
+                    f.nc,
+                    f.cc
+                ));
+            }
+            for (k, s) in &f.callers {
+                let bad = match *s {
+                    CallerStats::Full { nc, cc, tt, ct } => {
+                        big(nc) || big(cc) || !tt.is_finite() || !ct.is_finite()
+                    }
+                    CallerStats::Count(n) => big(n),
+                };
+                if bad {
+                    return Err(format!(
+                        "{}: the numbers of its call from {} are not finite or beyond 2^53",
+                        name(),
+                        k.display()
+                    ));
+                }
+            }
+        }
+        let total = self.total_time();
+        if !total.is_finite() {
+            return Err(format!("its total time is not a finite number ({total})"));
+        }
+        if [self.total_calls(), self.primitive_calls()]
+            .into_iter()
+            .any(big)
+        {
+            return Err("its call counts add up to more than 2^53".into());
+        }
+        Ok(())
     }
 
     /// Sum of own times in dump order, as pstats adds them (float order matters).
@@ -383,8 +657,8 @@ impl Profile {
         match self.index.get(&f.key) {
             Some(&i) => {
                 let t = &mut self.functions[i];
-                t.cc += f.cc;
-                t.nc += f.nc;
+                t.cc = t.cc.saturating_add(f.cc);
+                t.nc = t.nc.saturating_add(f.nc);
                 t.tt += f.tt;
                 t.ct += f.ct;
                 for (caller, stats) in f.callers {
@@ -480,7 +754,12 @@ impl Profile {
     }
 }
 
-fn key_from(v: &Value) -> Result<FunctionKey, String> {
+/// A `(file, line, name)` tuple as a key; `convert` turns names that are not `str` (byte
+/// strings, code objects) into text.
+fn key_with(
+    v: &Value,
+    convert: &mut dyn FnMut(&Value) -> Option<Arc<str>>,
+) -> Result<FunctionKey, String> {
     let Value::Tuple(t) = v else {
         return Err(format!(
             "key is a {}, expected a (file, line, name) tuple",
@@ -495,7 +774,7 @@ fn key_from(v: &Value) -> Result<FunctionKey, String> {
     };
     let file = match file {
         Value::Str(s) => s.clone(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).as_ref().into(),
+        Value::Bytes(_) => convert(file).expect("bytes convert"),
         other => {
             return Err(format!(
                 "file name is a {}, expected str",
@@ -514,8 +793,7 @@ fn key_from(v: &Value) -> Result<FunctionKey, String> {
     };
     let name: Arc<str> = match name {
         Value::Str(s) => s.clone(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).as_ref().into(),
-        Value::Code(c) => c.to_string().into(),
+        Value::Bytes(_) | Value::Code(_) => convert(name).expect("bytes and code convert"),
         other => {
             return Err(format!(
                 "function name is a {}, expected str",
@@ -561,10 +839,30 @@ fn is_python2_key(k: &Value) -> bool {
     matches!(k, Value::Tuple(t) if matches!(t.first(), Some(Value::Bytes(_))))
 }
 
-/// Why one entry could not be read: broken marshal data, or data of the wrong shape.
+/// Why one entry could not be read: broken marshal data, data of the wrong shape, or a
+/// model past its budget.
 enum EntryError {
     Marshal(MarshalError),
     Shape(String),
+    Budget(String),
+}
+
+impl KeyError {
+    fn at(self, index: usize) -> ProfileError {
+        match self {
+            KeyError::Shape(what) => ProfileError::Entry { index, what },
+            KeyError::Budget(what) => ProfileError::TooLarge(what),
+        }
+    }
+}
+
+impl From<KeyError> for EntryError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Shape(s) => EntryError::Shape(s),
+            KeyError::Budget(s) => EntryError::Budget(s),
+        }
+    }
 }
 
 impl From<MarshalError> for EntryError {
@@ -576,8 +874,12 @@ impl From<MarshalError> for EntryError {
 impl EntryError {
     fn at(self, index: usize) -> ProfileError {
         match self {
+            EntryError::Marshal(MarshalError::TooBig { at, limit }) => {
+                ProfileError::TooLarge(MarshalError::TooBig { at, limit }.to_string())
+            }
             EntryError::Marshal(e) => ProfileError::Marshal(e),
             EntryError::Shape(what) => ProfileError::Entry { index, what },
+            EntryError::Budget(what) => ProfileError::TooLarge(what),
         }
     }
 }
@@ -588,10 +890,14 @@ const CALLER_SHAPE: &str = "expected (nc, cc, tt, ct) or a count";
 /// Reads one function's stats from the stream. Containers nothing refers back to are read
 /// in place; anything else goes through the generic reader and [`function_from`], which
 /// gives the same result and messages.
-fn read_function(r: &mut Reader<'_>, key: FunctionKey) -> Result<Function, EntryError> {
+fn read_function(
+    r: &mut Reader<'_>,
+    b: &mut Builder,
+    key: FunctionKey,
+) -> Result<Function, EntryError> {
     let Some(n) = r.plain_tuple_start()? else {
         let v = r.value()?;
-        return function_from(key, &v).map_err(EntryError::Shape);
+        return function_from(b, key, &v);
     };
     let shape = |what: String| EntryError::Shape(format!("{}: {what}", key.display()));
     if n != 5 {
@@ -604,7 +910,11 @@ fn read_function(r: &mut Reader<'_>, key: FunctionKey) -> Result<Function, Entry
     let callers = if r.plain_dict_start() {
         let mut list = Vec::new();
         while let Some(k) = r.object()? {
-            let caller = key_from(&k).map_err(|e| shape(format!("caller {e}")))?;
+            b.count_edges(1).map_err(EntryError::Budget)?;
+            let caller = b.key(&k).map_err(|e| match e {
+                KeyError::Shape(e) => shape(format!("caller {e}")),
+                KeyError::Budget(e) => EntryError::Budget(e),
+            })?;
             let stats = match r.plain_tuple_start()? {
                 Some(4) => CallerStats::Full {
                     nc: count(&r.value()?, "caller nc").map_err(shape)?,
@@ -619,7 +929,8 @@ fn read_function(r: &mut Reader<'_>, key: FunctionKey) -> Result<Function, Entry
         }
         list
     } else {
-        callers_from(&r.value()?).map_err(shape)?
+        let v = r.value()?;
+        callers_from(b, &v).map_err(|e| e.prefixed(&key))?
     };
     Ok(Function {
         key,
@@ -629,6 +940,16 @@ fn read_function(r: &mut Reader<'_>, key: FunctionKey) -> Result<Function, Entry
         ct,
         callers,
     })
+}
+
+impl EntryError {
+    /// Shape errors name the function they are about.
+    fn prefixed(self, key: &FunctionKey) -> EntryError {
+        match self {
+            EntryError::Shape(what) => EntryError::Shape(format!("{}: {what}", key.display())),
+            other => other,
+        }
+    }
 }
 
 fn caller_stats_from(v: &Value) -> Result<CallerStats, String> {
@@ -647,21 +968,29 @@ fn caller_stats_from(v: &Value) -> Result<CallerStats, String> {
     }
 }
 
-fn callers_from(v: &Value) -> Result<Vec<(FunctionKey, CallerStats)>, String> {
+fn callers_from(b: &mut Builder, v: &Value) -> Result<Vec<(FunctionKey, CallerStats)>, EntryError> {
     let Value::Dict(callers) = v else {
-        return Err(format!("callers are a {}, expected dict", v.type_name()));
+        return Err(EntryError::Shape(format!(
+            "callers are a {}, expected dict",
+            v.type_name()
+        )));
     };
+    // Counted before anything is built: a dict shared by every function expands here.
+    b.count_edges(callers.len()).map_err(EntryError::Budget)?;
     callers
         .iter()
         .map(|(k, v)| {
-            let caller = key_from(k).map_err(|e| format!("caller {e}"))?;
-            Ok((caller, caller_stats_from(v)?))
+            let caller = b.key(k).map_err(|e| match e {
+                KeyError::Shape(e) => EntryError::Shape(format!("caller {e}")),
+                KeyError::Budget(e) => EntryError::Budget(e),
+            })?;
+            Ok((caller, caller_stats_from(v).map_err(EntryError::Shape)?))
         })
         .collect()
 }
 
-fn function_from(key: FunctionKey, v: &Value) -> Result<Function, String> {
-    let shape = |what: String| format!("{}: {what}", key.display());
+fn function_from(b: &mut Builder, key: FunctionKey, v: &Value) -> Result<Function, EntryError> {
+    let shape = |what: String| EntryError::Shape(format!("{}: {what}", key.display()));
     let Value::Tuple(t) = v else {
         return Err(shape(format!(
             "stats are a {}, {STATS_SHAPE}",
@@ -679,7 +1008,7 @@ fn function_from(key: FunctionKey, v: &Value) -> Result<Function, String> {
         nc: count(nc, "nc").map_err(shape)?,
         tt: time(tt, "tt").map_err(shape)?,
         ct: time(ct, "ct").map_err(shape)?,
-        callers: callers_from(callers).map_err(shape)?,
+        callers: callers_from(b, callers).map_err(|e| e.prefixed(&key))?,
         key,
     })
 }

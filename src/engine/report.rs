@@ -190,8 +190,8 @@ impl Report {
             let item = Report::single(item);
             report.python2 &= item.python2;
             report.files.extend(item.files);
-            report.total_calls += item.total_calls;
-            report.prim_calls += item.prim_calls;
+            report.total_calls = report.total_calls.saturating_add(item.total_calls);
+            report.prim_calls = report.prim_calls.saturating_add(item.prim_calls);
             report.total_tt += item.total_tt;
             // Copied only here, when several files are merged into the first.
             Arc::make_mut(&mut report.profile).merge(&item.profile);

@@ -2,6 +2,8 @@
 //! and talks to it over HTTP.
 #![allow(dead_code)]
 
+pub mod crafted;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

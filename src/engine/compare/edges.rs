@@ -127,7 +127,7 @@ pub fn edges(baseline: &Profile, candidate: &Profile, comparison: &Comparison, r
             let cum = |s: &Option<EdgeStats>| s.as_ref().and_then(|s| s.cumtime).unwrap_or(0.0);
             let calls = |s: &Option<EdgeStats>| s.as_ref().map_or(0, |s| s.ncalls);
             r.delta_cumtime = cum(&r.candidate) - cum(&r.baseline);
-            r.delta_ncalls = calls(&r.candidate) - calls(&r.baseline);
+            r.delta_ncalls = calls(&r.candidate).saturating_sub(calls(&r.baseline));
         }
         rows.sort_by(|a, b| b.delta_cumtime.abs().total_cmp(&a.delta_cumtime.abs()));
         rows

@@ -1,6 +1,7 @@
 //! Exports of comparisons: a terminal table, Markdown (summary and top changes, ready for a
 //! pull request), CSV (every row, full precision) and JSON (the documented contract).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use super::runs::{Matrix, RunsComparison};
@@ -68,6 +69,57 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or(String::new(), |v| v.to_string())
 }
 
+/// `s` with control characters spelled out (`\n`, `\t`, `\u{1b}`): a function name may
+/// hold anything, and must not break a table's lines or send escapes to a terminal.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` as a Markdown code span that shows it exactly as text, whatever it holds: control
+/// characters spelled out (so it stays on its line), a fence longer than any run of
+/// backticks in it (padded when it starts or ends with one), and, inside a table cell
+/// (`in_table`), `|` escaped so it cannot end the cell. Headings, links, images and HTML
+/// cannot form inside a code span.
+pub fn md_code(s: &str, in_table: bool) -> String {
+    let mut text = visible(s).into_owned();
+    if in_table {
+        text = text.replace('|', "\\|");
+    }
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.is_empty() || text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A text cell for CSV: one that starts like a formula (`=`, `+`, `-`, `@`, tab, carriage
+/// return) gets a leading `'`, as OWASP advises, so a spreadsheet shows it as text.
+pub fn csv_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 /// A rectangular table; `numeric` columns are right-aligned.
 struct Table {
     headers: Vec<String>,
@@ -77,10 +129,14 @@ struct Table {
 
 impl Table {
     fn text(&self) -> String {
+        let rows: Vec<Vec<Cow<'_, str>>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| visible(c)).collect())
+            .collect();
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|c| {
-                self.rows
-                    .iter()
+                rows.iter()
                     .map(|r| r[c].chars().count())
                     .chain([self.headers[c].chars().count()])
                     .max()
@@ -88,7 +144,7 @@ impl Table {
             })
             .collect();
         let mut out = String::new();
-        let line = |out: &mut String, cells: &[String]| {
+        let line = |out: &mut String, cells: &[Cow<'_, str>]| {
             let last = cells.len() - 1;
             for (c, cell) in cells.iter().enumerate() {
                 let w = widths[c];
@@ -102,16 +158,20 @@ impl Table {
             }
             out.push('\n');
         };
-        line(&mut out, &self.headers);
-        for r in &self.rows {
+        let headers: Vec<Cow<'_, str>> = self.headers.iter().map(|h| visible(h)).collect();
+        line(&mut out, &headers);
+        for r in &rows {
             line(&mut out, r);
         }
         out
     }
 
+    /// The last column holds names (any text): each becomes a code span; the others hold
+    /// numbers and words of ours.
     fn markdown(&self) -> String {
-        let esc = |s: &str| s.replace('|', "\\|");
-        let mut out = format!("| {} |\n|", self.headers.join(" | "));
+        let esc = |s: &str| visible(s).replace('|', "\\|");
+        let headers: Vec<String> = self.headers.iter().map(|h| esc(h)).collect();
+        let mut out = format!("| {} |\n|", headers.join(" | "));
         for &n in &self.numeric {
             out.push_str(if n { " ---: |" } else { " --- |" });
         }
@@ -122,7 +182,7 @@ impl Table {
                 .enumerate()
                 .map(|(c, v)| {
                     if c == r.len() - 1 {
-                        format!("`{}`", v.replace('`', "'"))
+                        md_code(v, true)
                     } else {
                         esc(v)
                     }
@@ -199,10 +259,10 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                     r.status.as_str().to_string(),
                     r.match_kind
                         .map_or(String::new(), |m| m.as_str().to_string()),
-                    r.display.clone(),
-                    r.function.file.clone(),
+                    csv_cell(&r.display),
+                    csv_cell(&r.function.file),
                     r.function.line.to_string(),
-                    r.function.name.clone(),
+                    csv_cell(&r.function.name),
                 ];
                 v.extend(side(&r.baseline));
                 v.extend(side(&r.candidate));
@@ -274,7 +334,9 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                 "| calls | {} | {} | {:+} |",
                 s.baseline.total_calls,
                 s.candidate.total_calls,
-                s.candidate.total_calls - s.baseline.total_calls
+                s.candidate
+                    .total_calls
+                    .saturating_sub(s.baseline.total_calls)
             );
             let _ = writeln!(
                 out,
@@ -448,14 +510,14 @@ pub fn edges(e: &super::edges::Edges, format: Format) -> String {
     let mut out = String::new();
     for (title, rows) in [("called by", &e.callers), ("calls", &e.callees)] {
         if format == Format::Markdown {
-            let _ = writeln!(out, "\n#### `{}` {title}\n", e.function);
+            let _ = writeln!(out, "\n#### {} {title}\n", md_code(&e.function, false));
             out.push_str(&if rows.is_empty() {
                 "(none)\n".into()
             } else {
                 table(rows).markdown()
             });
         } else {
-            let _ = writeln!(out, "\n{} {title}:", e.function);
+            let _ = writeln!(out, "\n{} {title}:", visible(&e.function));
             out.push_str(&if rows.is_empty() {
                 "  (none)\n".into()
             } else {
@@ -555,10 +617,10 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
                         |v: &[f64]| v.iter().map(f64::to_string).collect::<Vec<_>>().join(" ");
                     vec![
                         r.status.as_str().into(),
-                        r.display.clone(),
-                        r.function.file.clone(),
+                        csv_cell(&r.display),
+                        csv_cell(&r.function.file),
                         r.function.line.to_string(),
-                        r.function.name.clone(),
+                        csv_cell(&r.function.name),
                         r.baseline.median.to_string(),
                         r.baseline.min.to_string(),
                         r.baseline.max.to_string(),
@@ -612,35 +674,52 @@ pub fn matrix(m: &Matrix, format: Format, limit: Option<usize>) -> String {
             })
             .collect(),
     };
-    let legend: String = m
-        .profiles
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("#{} = {p} (total {})\n", i + 1, human_secs(m.totals[i])))
-        .collect();
+    let legend = |markdown: bool| -> String {
+        m.profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = if markdown {
+                    md_code(p, false)
+                } else {
+                    visible(p).into_owned()
+                };
+                // A list in Markdown, so that each profile is a line of its own.
+                let bullet = if markdown { "- " } else { "" };
+                format!(
+                    "{bullet}#{} = {name} (total {})\n",
+                    i + 1,
+                    human_secs(m.totals[i])
+                )
+            })
+            .collect()
+    };
     match format {
         Format::Json => json(m),
         Format::Text => format!(
-            "metric: {}\n{legend}\n{}",
+            "metric: {}\n{}\n{}",
             m.metric.as_str(),
+            legend(false),
             table(limit.unwrap_or(usize::MAX)).text()
         ),
         Format::Markdown => format!(
-            "### profdiff matrix ({})\n\n{legend}\n{}",
+            "### profdiff matrix ({})\n\n{}\n{}",
             m.metric.as_str(),
+            legend(true),
             table(limit.unwrap_or(super::TOP * 2)).markdown()
         ),
         Format::Csv => {
+            let names: Vec<String> = m.profiles.iter().map(|p| csv_cell(p)).collect();
             let mut h: Vec<&str> = vec!["display", "file", "line", "name", "delta", "delta_pct"];
-            h.extend(m.profiles.iter().map(String::as_str));
+            h.extend(names.iter().map(String::as_str));
             csv_text(
                 &h,
                 m.rows.iter().map(|r| {
                     let mut v = vec![
-                        r.display.clone(),
-                        r.function.file.clone(),
+                        csv_cell(&r.display),
+                        csv_cell(&r.function.file),
                         r.function.line.to_string(),
-                        r.function.name.clone(),
+                        csv_cell(&r.function.name),
                         r.delta.to_string(),
                         opt(r.pct),
                     ];
@@ -649,5 +728,92 @@ pub fn matrix(m: &Matrix, format: Format, limit: Option<usize>) -> String {
                 }),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compare::{Options, compare};
+    use crate::engine::profile::{Function, FunctionKey, Profile};
+
+    fn one(name: &str, file: &str, tt: f64) -> Profile {
+        Profile::from_functions([Function {
+            key: FunctionKey::new(file, 1, name),
+            cc: 1,
+            nc: 1,
+            tt,
+            ct: tt,
+            callers: Vec::new(),
+        }])
+    }
+
+    #[test]
+    fn code_spans_hold_any_name() {
+        assert_eq!(md_code("f", true), "`f`");
+        assert_eq!(md_code("a`b", true), "``a`b``");
+        assert_eq!(md_code("``x", true), "``` ``x ```");
+        assert_eq!(md_code("a|b", true), "`a\\|b`");
+        assert_eq!(md_code("a|b", false), "`a|b`");
+        assert_eq!(md_code("x\n# heading", true), "`x\\n# heading`");
+        assert_eq!(md_code("", true), "`  `");
+        assert_eq!(visible("a\x1b[31mb\tc"), "a\\u{1b}[31mb\\tc");
+    }
+
+    #[test]
+    fn hostile_names_stay_text_in_markdown_and_csv() {
+        // A function name that would close its cell, start a heading, show an image and
+        // run HTML if it were pasted raw into a pull request.
+        let evil = "x`|` \n# Pwned\n![i](http://e/x.png) <img src=x onerror=alert(1)> ``` | y";
+        let a = one(evil, "=HYPERLINK(\"http://e\")", 0.010);
+        let b = one(evil, "=HYPERLINK(\"http://e\")", 0.050);
+        let c = compare(&a, &b, &Options::default());
+        let md = comparison(&c, Format::Markdown, None);
+        let row = md
+            .lines()
+            .find(|l| l.contains("Pwned"))
+            .expect("the row is there");
+        // On one line, as one code span in the last cell: the only unescaped pipes are the
+        // table's own.
+        assert!(!md.contains("\n# Pwned"), "{md}");
+        let cells: Vec<&str> = split_unescaped(row);
+        assert_eq!(cells.len(), 9 + 2, "{row}");
+        let last = cells[cells.len() - 2].trim();
+        let fence = "````";
+        assert!(
+            last.starts_with(fence) && last.ends_with(fence) && !last.starts_with("`````"),
+            "{last}"
+        );
+        let csv = comparison(&c, Format::Csv, None);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rec = reader.records().next().unwrap().unwrap();
+        assert!(rec[2].starts_with("'=HYPERLINK"), "display: {}", &rec[2]);
+        assert!(rec[3].starts_with("'=HYPERLINK"), "file: {}", &rec[3]);
+        assert_eq!(&rec[5], evil, "the name itself is kept whole");
+        // Numbers are not touched: a negative change stays a number.
+        let faster = comparison(&compare(&b, &a, &Options::default()), Format::Csv, None);
+        let rec = csv::Reader::from_reader(faster.as_bytes())
+            .records()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert!(rec[15].parse::<f64>().unwrap() < 0.0);
+        assert!(csv_cell("-x").starts_with('\''));
+        assert_eq!(csv_cell("x-"), "x-");
+    }
+
+    /// Cells of a Markdown table row, split at pipes not escaped by a backslash.
+    fn split_unescaped(row: &str) -> Vec<&str> {
+        let mut cells = Vec::new();
+        let (mut start, mut prev) = (0, ' ');
+        for (i, c) in row.char_indices() {
+            if c == '|' && prev != '\\' {
+                cells.push(&row[start..i]);
+                start = i + 1;
+            }
+            prev = c;
+        }
+        cells.push(&row[start..]);
+        cells
     }
 }

@@ -6,7 +6,7 @@
 //! candidates with the same loose key the nearest line number wins (a function that moved).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -72,14 +72,15 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         let mut base_files = FileNormalizer::new(checkout_root(baseline));
         let mut cand_files = FileNormalizer::new(checkout_root(candidate));
         type Loose<'a> =
-            HashMap<(std::sync::Arc<str>, Cow<'a, str>), Vec<usize>, foldhash::fast::RandomState>;
+            HashMap<(std::sync::Arc<str>, Cow<'a, str>), Bucket, foldhash::fast::RandomState>;
         let mut loose: Loose<'_> = HashMap::default();
+        let lines: Vec<i64> = baseline.functions().iter().map(|f| f.key.line).collect();
         for (i, f) in baseline.functions().iter().enumerate() {
             if !base_taken[i] {
                 loose
                     .entry((base_files.get(&f.key.file), mask_addresses(&f.key.name)))
                     .or_default()
-                    .push(i);
+                    .push(i, &lines);
             }
         }
         for (j, f) in candidate.functions().iter().enumerate() {
@@ -87,15 +88,12 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
                 continue;
             }
             let key = (cand_files.get(&f.key.file), mask_addresses(&f.key.name));
-            let Some(options) = loose.get_mut(&key) else {
+            let Some(bucket) = loose.get_mut(&key) else {
                 continue;
             };
-            let Some((slot, &i)) = options.iter().enumerate().min_by_key(|(_, i)| {
-                (baseline.functions()[**i].key.line - f.key.line).unsigned_abs()
-            }) else {
+            let Some(i) = bucket.take_nearest(f.key.line, &lines) else {
                 continue;
             };
-            options.remove(slot);
             let b = &baseline.functions()[i].key;
             let kind = if b.name != f.key.name {
                 MatchKind::Address
@@ -120,6 +118,79 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         }
     }
     Matching { pairs }
+}
+
+/// Unmatched baseline functions that share a loose key. Most buckets hold one or two, and
+/// are scanned; a big one (thousands of functions of one name in one file, at different
+/// lines) is kept ordered by line, so that each lookup is logarithmic rather than a scan of
+/// the bucket: no input makes matching quadratic.
+enum Bucket {
+    Small(Vec<usize>),
+    Large(BTreeSet<(i64, usize)>),
+}
+
+impl Default for Bucket {
+    fn default() -> Self {
+        Bucket::Small(Vec::new())
+    }
+}
+
+/// Buckets larger than this switch to the ordered form.
+const SMALL_BUCKET: usize = 16;
+
+impl Bucket {
+    /// Adds baseline position `i`; positions come in increasing order. `lines[k]` is the
+    /// line of baseline position `k`.
+    fn push(&mut self, i: usize, lines: &[i64]) {
+        match self {
+            Bucket::Small(v) if v.len() < SMALL_BUCKET => v.push(i),
+            Bucket::Small(v) => {
+                let mut set: BTreeSet<(i64, usize)> = v.iter().map(|&k| (lines[k], k)).collect();
+                set.insert((lines[i], i));
+                *self = Bucket::Large(set);
+            }
+            Bucket::Large(set) => {
+                set.insert((lines[i], i));
+            }
+        }
+    }
+
+    /// Removes and returns the position whose line is nearest to `line`; among equally
+    /// near ones, the first in the baseline's order.
+    fn take_nearest(&mut self, line: i64, lines: &[i64]) -> Option<usize> {
+        match self {
+            Bucket::Small(v) => {
+                let (slot, _) = v
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, i)| lines[**i].abs_diff(line))?;
+                Some(v.remove(slot))
+            }
+            Bucket::Large(set) => {
+                // The nearest at or above `line`: smallest line, then smallest position.
+                let above = set.range((line, 0)..).next().copied();
+                // The nearest below: the largest line under `line`, its smallest position.
+                let below = set
+                    .range(..(line, 0))
+                    .next_back()
+                    .and_then(|&(l, _)| set.range((l, 0)..).next().copied());
+                let pick = match (below, above) {
+                    (Some(b), Some(a)) => {
+                        let (db, da) = (b.0.abs_diff(line), a.0.abs_diff(line));
+                        if db < da || (db == da && b.1 < a.1) {
+                            b
+                        } else {
+                            a
+                        }
+                    }
+                    (Some(x), None) | (None, Some(x)) => x,
+                    (None, None) => return None,
+                };
+                set.remove(&pick);
+                Some(pick.1)
+            }
+        }
+    }
 }
 
 /// Normalises each distinct file name once (many functions share a file).
@@ -310,6 +381,55 @@ mod tests {
             "app/shop.py"
         );
         assert_eq!(normalize_path(r"D:\work\app\x.py", "d:/work/"), "app/x.py");
+    }
+
+    #[test]
+    fn big_buckets_pick_the_nearest_line_like_small_ones() {
+        use crate::engine::profile::{Function, FunctionKey};
+        // One file and name at many lines (a generated module, a decorator's wrapper): the
+        // bucket turns ordered past SMALL_BUCKET entries; the choices must not change.
+        let mk = |lines: &[i64]| {
+            Profile::from_functions(lines.iter().map(|&l| Function {
+                key: FunctionKey::new("/a/gen.py", l, "wrapper"),
+                cc: 1,
+                nc: 1,
+                tt: 0.0,
+                ct: 0.0,
+                callers: Vec::new(),
+            }))
+        };
+        for n in [5usize, 40, 300] {
+            let base: Vec<i64> = (0..n as i64).map(|i| i * 10).collect();
+            // Candidate lines between and beyond the baseline's, some equidistant (ties go
+            // to the earlier baseline function), in a scrambled order.
+            let mut cand: Vec<i64> = (0..n as i64).map(|i| i * 10 + 5).collect();
+            cand.reverse();
+            cand.push(i64::MAX);
+            cand.push(i64::MIN);
+            let (b, c) = (mk(&base), mk(&cand));
+            let m = match_profiles(&b, &c);
+            // Reference: the scan over the bucket in baseline order.
+            let mut left: Vec<usize> = (0..base.len()).collect();
+            let mut expect = Vec::new();
+            for (j, &line) in cand.iter().enumerate() {
+                if let Some((slot, _)) = left
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, i)| base[**i].abs_diff(line))
+                {
+                    expect.push((Some(left.remove(slot)), Some(j)));
+                } else {
+                    expect.push((None, Some(j)));
+                }
+            }
+            let got: Vec<_> = m
+                .pairs
+                .iter()
+                .filter(|p| p.1.is_some())
+                .map(|p| (p.0, p.1))
+                .collect();
+            assert_eq!(got, expect, "n = {n}");
+        }
     }
 
     #[test]

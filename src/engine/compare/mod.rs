@@ -264,8 +264,8 @@ impl SideTotals {
         let (mut calls_n, mut prim) = (0, 0);
         for f in p.functions() {
             let (n, c) = calls(f, producer);
-            calls_n += n.unwrap_or(0);
-            prim += c.unwrap_or(0);
+            calls_n = n.unwrap_or(0).saturating_add(calls_n);
+            prim = c.unwrap_or(0).saturating_add(prim);
         }
         SideTotals {
             total_time: p.total_time(),
@@ -372,7 +372,11 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         };
         let calls_delta = match (bs.as_ref().map(|s| s.ncalls), cs.as_ref().map(|s| s.ncalls)) {
             (Some(None), _) | (_, Some(None)) => None,
-            (b, c) => Some(c.flatten().unwrap_or(0) - b.flatten().unwrap_or(0)),
+            (b, c) => Some(
+                c.flatten()
+                    .unwrap_or(0)
+                    .saturating_sub(b.flatten().unwrap_or(0)),
+            ),
         };
         let delta = Delta {
             ncalls: calls_delta,

@@ -541,7 +541,7 @@ fn TwoWay(
                 {card(
                     "Calls",
                     format!("{} → {}", fmt::count(s.baseline.total_calls), fmt::count(s.candidate.total_calls)),
-                    fmt::signed_count(Some(s.candidate.total_calls - s.baseline.total_calls)),
+                    fmt::signed_count(Some(s.candidate.total_calls.saturating_sub(s.baseline.total_calls))),
                     "",
                 )}
                 {card("Slower", fmt::count(s.counts.slower as i64), format!("≥ {} ms and ≥ {}%", s.min_ms, s.min_pct), "worse")}

@@ -1,0 +1,33 @@
+//! Writes the crafted dumps of the hostile-input tests to a directory, to load them with
+//! CPython (`pstats.Stats(path)`) or seed the fuzzer:
+//!     cargo run --example crafted_dumps -- DIR
+
+#[path = "../tests/common/crafted.rs"]
+mod crafted;
+
+fn main() {
+    let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: crafted_dumps DIR"));
+    std::fs::create_dir_all(&dir).expect("a writable directory");
+    let files: [(&str, Vec<u8>); 6] = [
+        (
+            "shared_callers_2000x5000.prof",
+            crafted::shared_callers(2000, 5000),
+        ),
+        (
+            "shared_callers_20000x50000.prof",
+            crafted::shared_callers(20_000, 50_000),
+        ),
+        (
+            "shared_code_name_1000x1MiB.prof",
+            crafted::shared_code_name(1000, 1 << 20),
+        ),
+        ("non_finite_times.prof", crafted::non_finite_times()),
+        ("huge_counts.prof", crafted::huge_counts()),
+        ("wide_list.bin", crafted::wide_list(1 << 20)),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).expect("written");
+        println!("{} ({} bytes)", path.display(), bytes.len());
+    }
+}
