@@ -400,7 +400,10 @@ fn serve(config_path: Option<PathBuf>) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(server::serve(config)) {
+    let result = runtime.block_on(server::serve(config, crate::site::router));
+    // Jobs still running past the grace period are not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("profdiff: {e}");

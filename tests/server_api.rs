@@ -164,14 +164,31 @@ fn upload_list_rows_raw_compare_delete_clear(backend: Backend) {
         (status, &c["summary"]["normalized"], &c["summary"]["metric"]),
         (200, &json!(true), &json!("cumtime"))
     );
+    // A third profile, so that runs and series have distinct profiles (one profile given
+    // twice is refused: it would count as two runs).
+    let after2 = std::fs::read("tests/fixtures/compare/runs_after_2.prof").unwrap();
+    let (status, body) = api.upload(&sid, &[("after2.prof", after2)]);
+    assert_eq!(status, 201, "{body}");
+    let a2 = body["profiles"][0]["id"].as_str().unwrap().to_string();
     let (status, r) = api.post_json(
+        &sid,
+        "/compare",
+        &json!({"baselines": [b], "candidates": [a, a2]}),
+    );
+    assert_eq!((status, &r["summary"]["candidate_runs"]), (200, &json!(2)));
+    let (status, m) = api.post_json(&sid, "/compare", &json!({"series": [b, a, a2]}));
+    assert_eq!((status, m["profiles"].as_array().unwrap().len()), (200, 3));
+    let (status, body) = api.post_json(
         &sid,
         "/compare",
         &json!({"baselines": [b], "candidates": [a, a]}),
     );
-    assert_eq!((status, &r["summary"]["candidate_runs"]), (200, &json!(2)));
-    let (status, m) = api.post_json(&sid, "/compare", &json!({"series": [b, a, b]}));
-    assert_eq!((status, m["profiles"].as_array().unwrap().len()), (200, 3));
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("given twice"),
+        "{body}"
+    );
+    assert_eq!(api.delete(&sid, &format!("/profiles/{a2}")).0, 204);
     for bad in [
         json!({"baseline": b}),
         json!({"series": [b]}),

@@ -71,7 +71,12 @@ fn keys_carry_the_session_ttl_and_expire() {
         .lines()
         .map(str::to_string)
         .collect();
-    assert_eq!(keys.len(), 3, "session, profile list and bytes: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        4,
+        "session, profile list, bytes and the sessions index: {keys:?}"
+    );
+    assert!(keys.contains(&"profdiff:sessions".to_string()));
     for key in &keys {
         let ttl: i64 = redis.cli(&["PTTL", key]).trim().parse().unwrap();
         assert!(ttl > 0 && ttl <= 1980, "{key} has TTL {ttl} ms");

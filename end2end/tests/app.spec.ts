@@ -211,7 +211,7 @@ test("GET /api/health answers", async ({ request }) => {
 test("unknown API routes are JSON 404s", async ({ request }) => {
   const res = await request.get("/api/no-such-thing");
   expect(res.status()).toBe(404);
-  expect(await res.json()).toEqual({ error: "no such API route" });
+  expect(await res.json()).toEqual({ error: "no such API route", kind: "not_found" });
 });
 
 test("fixtures exist", async () => {

@@ -234,6 +234,9 @@ pub enum ProfileError {
     /// [`Budget`]): shared objects referenced from many places.
     #[error("profile too large to read: {0}")]
     TooLarge(String),
+    /// The caller asked to stop ([`Profile::parse_until`]).
+    #[error("parsing was stopped")]
+    Stopped,
 }
 
 /// What a parsed model may hold, as a multiple of the dump's size. Back-references make a
@@ -406,6 +409,16 @@ impl Profile {
 
     /// [`Profile::parse`] with an explicit model budget.
     pub fn parse_within(data: &[u8], budget: Budget) -> Result<Profile, ProfileError> {
+        Profile::parse_until(data, budget, &|| false)
+    }
+
+    /// [`Profile::parse_within`] that gives up with [`ProfileError::Stopped`] once `stop`
+    /// says so (asked every 1,024 functions): a server stops parsing for a client that left.
+    pub fn parse_until(
+        data: &[u8],
+        budget: Budget,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Profile, ProfileError> {
         // A real dump starts with a dict and has binary bytes within its first 64. A text
         // file (a printed report, gprof output, ...) gets a message saying so rather than
         // one about whatever type byte its first letter happens to be.
@@ -440,6 +453,9 @@ impl Profile {
             // The entry's own objects are gone now; only the reference table stays.
             r.release();
             index += 1;
+            if index % 1024 == 0 && stop() {
+                return Err(ProfileError::Stopped);
+            }
         }
         if profile.is_empty() {
             return Err(ProfileError::Empty);
@@ -538,6 +554,31 @@ impl Profile {
 
     pub fn position(&self, key: &FunctionKey) -> Option<usize> {
         self.index.get(key).copied()
+    }
+
+    /// Functions that `key` called, with that call edge's numbers, in dump order: every
+    /// function whose callers include `key` (as pstats' `print_callees` finds them).
+    pub fn callees_of<'a>(
+        &'a self,
+        key: &'a FunctionKey,
+    ) -> impl Iterator<Item = (&'a Function, &'a CallerStats)> + 'a {
+        self.functions.iter().filter_map(move |f| {
+            f.callers
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, s)| (f, s))
+        })
+    }
+
+    /// [`Profile::callees_of`] for every function at once: caller key → its callees.
+    pub fn callee_index(&self) -> HashMap<&FunctionKey, Vec<(&Function, &CallerStats)>> {
+        let mut index: HashMap<&FunctionKey, Vec<(&Function, &CallerStats)>> = HashMap::new();
+        for f in &self.functions {
+            for (caller, stats) in &f.callers {
+                index.entry(caller).or_default().push((f, stats));
+            }
+        }
+        index
     }
 
     /// Sum of `nc` over functions (pstats' "function calls"); saturates at the `i64` range
@@ -927,6 +968,7 @@ fn read_function(
             };
             list.push((caller, stats));
         }
+        dedup_callers(&mut list);
         list
     } else {
         let v = r.value()?;
@@ -950,6 +992,41 @@ impl EntryError {
             other => other,
         }
     }
+}
+
+/// A marshal dict may repeat a key (Python's never does): as `marshal.load` builds a dict,
+/// the last value wins, in the first one's place, so every caller appears once.
+fn dedup_callers(list: &mut Vec<(FunctionKey, CallerStats)>) {
+    if list.len() < 2 {
+        return;
+    }
+    // Most functions have a few callers: look for a repeat without allocating.
+    if list.len() <= 8 && !(1..list.len()).any(|i| list[..i].iter().any(|(k, _)| *k == list[i].0)) {
+        return;
+    }
+    let mut first: HashMap<&FunctionKey, usize, foldhash::fast::RandomState> = HashMap::default();
+    let mut moves: Vec<(usize, usize)> = Vec::new();
+    for (i, (k, _)) in list.iter().enumerate() {
+        match first.entry(k) {
+            Entry::Occupied(e) => moves.push((*e.get(), i)),
+            Entry::Vacant(e) => {
+                e.insert(i);
+            }
+        }
+    }
+    if moves.is_empty() {
+        return;
+    }
+    let mut drop = vec![false; list.len()];
+    for (to, from) in moves {
+        list[to].1 = list[from].1;
+        drop[from] = true;
+    }
+    let mut i = 0;
+    list.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
 }
 
 fn caller_stats_from(v: &Value) -> Result<CallerStats, String> {
@@ -977,7 +1054,7 @@ fn callers_from(b: &mut Builder, v: &Value) -> Result<Vec<(FunctionKey, CallerSt
     };
     // Counted before anything is built: a dict shared by every function expands here.
     b.count_edges(callers.len()).map_err(EntryError::Budget)?;
-    callers
+    let mut list = callers
         .iter()
         .map(|(k, v)| {
             let caller = b.key(k).map_err(|e| match e {
@@ -986,7 +1063,9 @@ fn callers_from(b: &mut Builder, v: &Value) -> Result<Vec<(FunctionKey, CallerSt
             })?;
             Ok((caller, caller_stats_from(v).map_err(EntryError::Shape)?))
         })
-        .collect()
+        .collect::<Result<Vec<_>, EntryError>>()?;
+    dedup_callers(&mut list);
+    Ok(list)
 }
 
 fn function_from(b: &mut Builder, key: FunctionKey, v: &Value) -> Result<Function, EntryError> {

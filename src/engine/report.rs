@@ -479,17 +479,16 @@ impl Report {
         let mut out = String::new();
         let (width, list) = self.print_list(&mut out, restrictions);
         if !list.is_empty() {
-            let mut callees: HashMap<&FunctionKey, Vec<(&FunctionKey, &CallerStats)>> =
-                HashMap::new();
-            for f in self.profile.functions() {
-                for (caller, stats) in &f.callers {
-                    callees.entry(caller).or_default().push((&f.key, stats));
-                }
-            }
+            let mut callees = self.profile.callee_index();
             self.call_heading(&mut out, width, "called...");
             for &i in &list {
                 let key = &self.profile.functions()[i].key;
-                let calls = callees.remove(key).unwrap_or_default();
+                let calls = callees
+                    .remove(key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(f, s)| (&f.key, s))
+                    .collect();
                 self.call_line(&mut out, width, i, calls, "->");
             }
             out.push_str("\n\n");

@@ -1,28 +1,32 @@
-//! Parsed profiles kept between requests, bounded by (estimated) size, least recently used
-//! evicted first. Profiles are immutable once stored, so entries never go stale; access
-//! control happens before the cache is asked (the store checks the profile belongs to the
-//! session).
+//! What the server keeps between requests, bounded by size, least recently used evicted
+//! first: parsed profiles (by their model's size) and computed comparisons (by theirs).
+//! Entries never go stale — profiles are immutable once stored, and a comparison is keyed
+//! by everything that decides its numbers — and access control happens before a cache is
+//! asked (the store checks that a profile belongs to the session, and comparisons are keyed
+//! by session).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use super::ids::ProfileId;
 use crate::engine::Profile;
+use crate::model::{Outcome, ProfileId, SessionId};
 
-pub struct ProfileCache {
-    inner: Mutex<Inner>,
+/// An LRU map holding at most `budget` bytes (each entry's size given when inserted).
+pub struct Lru<K, V> {
+    inner: Mutex<Inner<K, V>>,
     budget: usize,
 }
 
-struct Inner {
-    entries: HashMap<ProfileId, (Arc<Profile>, usize, u64)>,
+struct Inner<K, V> {
+    entries: HashMap<K, (V, usize, u64)>,
     used: usize,
     tick: u64,
 }
 
-impl ProfileCache {
+impl<K: Eq + Hash + Clone, V: Clone> Lru<K, V> {
     pub fn new(budget_bytes: usize) -> Self {
-        ProfileCache {
+        Lru {
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
                 used: 0,
@@ -32,31 +36,36 @@ impl ProfileCache {
         }
     }
 
-    pub fn get(&self, id: ProfileId) -> Option<Arc<Profile>> {
+    pub fn get(&self, key: &K) -> Option<V> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.tick += 1;
         let tick = inner.tick;
-        inner.entries.get_mut(&id).map(|e| {
+        inner.entries.get_mut(key).map(|e| {
             e.2 = tick;
             e.0.clone()
         })
     }
 
-    /// Keeps `profile`, whose dump was `dump_len` bytes (the model is about 4x that).
-    pub fn insert(&self, id: ProfileId, profile: Arc<Profile>, dump_len: usize) {
-        let size = dump_len.saturating_mul(4).max(1024);
+    /// Keeps `value` of `size` bytes (nothing larger than the whole budget is kept).
+    pub fn insert(&self, key: K, value: V, size: usize) {
+        let size = size.max(1024);
         if size > self.budget {
             return;
         }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.tick += 1;
         let tick = inner.tick;
-        if let Some(old) = inner.entries.insert(id, (profile, size, tick)) {
+        if let Some(old) = inner.entries.insert(key, (value, size, tick)) {
             inner.used -= old.1;
         }
         inner.used += size;
         while inner.used > self.budget {
-            let Some((&oldest, _)) = inner.entries.iter().min_by_key(|(_, e)| e.2) else {
+            let Some(oldest) = inner
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.2)
+                .map(|(k, _)| k.clone())
+            else {
                 break;
             };
             if let Some(e) = inner.entries.remove(&oldest) {
@@ -65,13 +74,36 @@ impl ProfileCache {
         }
     }
 
-    pub fn remove(&self, id: ProfileId) {
+    pub fn remove(&self, key: &K) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = inner.entries.remove(&id) {
+        if let Some(e) = inner.entries.remove(key) {
             inner.used -= e.1;
         }
     }
+
+    /// Removes every entry `drop` selects.
+    pub fn remove_where(&self, drop: impl Fn(&K) -> bool) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let gone: Vec<K> = inner.entries.keys().filter(|k| drop(k)).cloned().collect();
+        for k in gone {
+            if let Some(e) = inner.entries.remove(&k) {
+                inner.used -= e.1;
+            }
+        }
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).used
+    }
 }
+
+/// Parsed profiles, accounted by [`Profile::model_bytes`].
+pub type ProfileCache = Lru<ProfileId, Arc<Profile>>;
+
+/// Computed comparisons of one session, by the request's cache key. Deleting a profile
+/// drops the session's comparisons (they may name it).
+pub type ComparisonCache = Lru<(SessionId, String), Arc<Outcome>>;
 
 #[cfg(test)]
 mod tests {
@@ -79,16 +111,21 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used() {
-        let cache = ProfileCache::new(10_000);
+        let cache: ProfileCache = Lru::new(10_000);
         let ids: Vec<ProfileId> = (0..3).map(|_| ProfileId::new()).collect();
-        cache.insert(ids[0], Arc::new(Profile::default()), 1000);
-        cache.insert(ids[1], Arc::new(Profile::default()), 1000);
-        assert!(cache.get(ids[0]).is_some());
-        cache.insert(ids[2], Arc::new(Profile::default()), 1000);
+        cache.insert(ids[0], Arc::new(Profile::default()), 4000);
+        cache.insert(ids[1], Arc::new(Profile::default()), 4000);
+        assert!(cache.get(&ids[0]).is_some());
+        cache.insert(ids[2], Arc::new(Profile::default()), 4000);
         assert!(
-            cache.get(ids[1]).is_none(),
+            cache.get(&ids[1]).is_none(),
             "least recently used goes first"
         );
-        assert!(cache.get(ids[0]).is_some() && cache.get(ids[2]).is_some());
+        assert!(cache.get(&ids[0]).is_some() && cache.get(&ids[2]).is_some());
+        assert_eq!(cache.used(), 8000);
+        cache.insert(ProfileId::new(), Arc::new(Profile::default()), 20_000);
+        assert_eq!(cache.used(), 8000, "larger than the budget: not kept");
+        cache.remove_where(|_| true);
+        assert_eq!(cache.used(), 0);
     }
 }

@@ -55,6 +55,31 @@ pub struct Config {
     pub redis_url: String,
     /// Enables `/api/debug/*` (which then also needs `PROFDIFF_ADMIN_TOKEN`).
     pub debug_endpoints: bool,
+    /// Memory for computed comparisons kept between requests (LRU): the diff table's
+    /// edges and exports reuse them.
+    pub comparison_cache_mb: u64,
+    /// Most sessions alive at once (503 beyond).
+    pub max_sessions: u64,
+    /// Most profiles one runs comparison may name per side, or a matrix in all.
+    pub max_profiles_per_compare: u64,
+    /// Longest filter pattern (regular expression) a request may send, in bytes.
+    pub max_pattern_bytes: u64,
+    /// Threads for CPU-heavy work (parsing, comparing, exports); 0: one per core.
+    pub cpu_workers: u64,
+    /// Jobs that may wait for a worker; beyond, requests get 503 with `Retry-After`.
+    pub max_queued_jobs: u64,
+    /// Most open connections; beyond, new ones get 503 and are closed.
+    pub max_connections: u64,
+    /// A client must send its request head within this many seconds.
+    pub header_timeout_seconds: f64,
+    /// An upload body may pause this long between chunks.
+    pub body_idle_timeout_seconds: f64,
+    /// Any request but an upload must be answered within this many seconds.
+    pub request_timeout_seconds: f64,
+    /// On SIGTERM, in-flight requests get this long to finish.
+    pub shutdown_grace_seconds: f64,
+    /// Largest multipart preamble or part header block, in KiB.
+    pub max_multipart_header_kb: u64,
 }
 
 impl Default for Config {
@@ -72,6 +97,28 @@ impl Default for Config {
             storage: StorageKind::Filesystem,
             redis_url: "redis://127.0.0.1:6379".into(),
             debug_endpoints: false,
+            comparison_cache_mb: 128,
+            max_sessions: 10_000,
+            max_profiles_per_compare: 20,
+            max_pattern_bytes: 1000,
+            cpu_workers: 0,
+            max_queued_jobs: 64,
+            max_connections: 4096,
+            header_timeout_seconds: 30.0,
+            body_idle_timeout_seconds: 30.0,
+            request_timeout_seconds: 120.0,
+            shutdown_grace_seconds: 30.0,
+            max_multipart_header_kb: 16,
+        }
+    }
+}
+
+impl Config {
+    /// The CPU worker count in effect (`cpu-workers`, or one per core).
+    pub fn workers(&self) -> usize {
+        match self.cpu_workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n as usize,
         }
     }
 }
@@ -107,6 +154,18 @@ pub const KEYS: &[&str] = &[
     "storage",
     "redis-url",
     "debug-endpoints",
+    "comparison-cache-mb",
+    "max-sessions",
+    "max-profiles-per-compare",
+    "max-pattern-bytes",
+    "cpu-workers",
+    "max-queued-jobs",
+    "max-connections",
+    "header-timeout-seconds",
+    "body-idle-timeout-seconds",
+    "request-timeout-seconds",
+    "shutdown-grace-seconds",
+    "max-multipart-header-kb",
 ];
 
 /// The environment variable that overrides `key`.
@@ -304,6 +363,33 @@ impl Config {
                 self.redis_url = text;
             }
             "debug-endpoints" => self.debug_endpoints = raw.boolean().map_err(bad)?,
+            "comparison-cache-mb" => self.comparison_cache_mb = raw.positive().map_err(bad)?,
+            "max-sessions" => self.max_sessions = raw.positive().map_err(bad)?,
+            "max-profiles-per-compare" => {
+                self.max_profiles_per_compare = raw.positive().map_err(bad)?;
+                if self.max_profiles_per_compare < 2 {
+                    return Err(bad("expected 2 or more (a matrix needs two)".into()));
+                }
+            }
+            "max-pattern-bytes" => self.max_pattern_bytes = raw.positive().map_err(bad)?,
+            "cpu-workers" => self.cpu_workers = raw.non_negative().map_err(bad)?,
+            "max-queued-jobs" => self.max_queued_jobs = raw.non_negative().map_err(bad)?,
+            "max-connections" => self.max_connections = raw.positive().map_err(bad)?,
+            "header-timeout-seconds" => {
+                self.header_timeout_seconds = raw.positive_number().map_err(bad)?
+            }
+            "body-idle-timeout-seconds" => {
+                self.body_idle_timeout_seconds = raw.positive_number().map_err(bad)?
+            }
+            "request-timeout-seconds" => {
+                self.request_timeout_seconds = raw.positive_number().map_err(bad)?
+            }
+            "shutdown-grace-seconds" => {
+                self.shutdown_grace_seconds = raw.positive_number().map_err(bad)?
+            }
+            "max-multipart-header-kb" => {
+                self.max_multipart_header_kb = raw.positive().map_err(bad)?
+            }
             _ => unreachable!("keys are checked against KEYS before set() is called"),
         }
         Ok(())

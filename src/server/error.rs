@@ -1,84 +1,54 @@
-//! One error type for every handler: each variant knows its HTTP status, and its message
-//! is what the user sees (no internals, no paths).
+//! How the server's failures become [`AppError`]s (the one error type, in `model`): storage
+//! errors, I/O errors (a full or read-only disk is a 507, not a 500) and parse errors.
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use crate::engine::ProfileError;
+pub use crate::model::AppError;
 
-use super::ids::IdError;
 use super::store::StoreError;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Unauthorized(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    TooLarge(String),
-    #[error("{0}")]
-    Unprocessable(String),
-    #[error("{0}")]
-    InsufficientStorage(String),
-    #[error("{0}")]
-    Unavailable(String),
-    /// Logged in full; the client sees only "internal error".
-    #[error("internal error")]
-    Internal(String),
-}
-
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!("internal error: {detail}");
-        }
-        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
-    }
-}
-
-impl From<IdError> for ApiError {
-    fn from(e: IdError) -> Self {
-        ApiError::BadRequest(e.to_string())
-    }
-}
-
-impl From<StoreError> for ApiError {
+impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::SessionNotFound | StoreError::ProfileNotFound => {
-                ApiError::NotFound(e.to_string())
-            }
-            StoreError::Quota(m) => ApiError::Conflict(m),
-            StoreError::NoSpace => ApiError::InsufficientStorage(e.to_string()),
-            StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
-            StoreError::Io(detail) => ApiError::Internal(detail),
+            StoreError::SessionNotFound => AppError::SessionGone,
+            StoreError::ProfileNotFound => AppError::NotFound(e.to_string()),
+            StoreError::Quota(m) => AppError::Conflict(m),
+            StoreError::NoSpace(m) => AppError::InsufficientStorage(m),
+            StoreError::TooManySessions(max) => AppError::Busy {
+                message: format!(
+                    "the server holds its maximum of {max} sessions (max-sessions); try again later"
+                ),
+                retry_after: 60,
+            },
+            StoreError::Unavailable(_) => AppError::Unavailable(e.to_string()),
+            StoreError::Io(detail) => AppError::internal(detail),
         }
     }
 }
 
-impl From<std::io::Error> for ApiError {
+/// Whether an I/O error means the disk is full or does not take writes.
+pub fn is_full_or_read_only(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull | K::ReadOnlyFilesystem | K::QuotaExceeded
+    ) || matches!(e.raw_os_error(), Some(28 | 30 | 122)) // ENOSPC, EROFS, EDQUOT
+}
+
+/// What a user is told when storage takes no writes.
+pub const NO_WRITES: &str = "the server's storage is full or read-only; uploads are refused until it has room (reads still work)";
+
+impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
-        ApiError::Internal(e.to_string())
+        if is_full_or_read_only(&e) {
+            AppError::InsufficientStorage(NO_WRITES.into())
+        } else {
+            AppError::internal(e)
+        }
+    }
+}
+
+impl From<ProfileError> for AppError {
+    fn from(e: ProfileError) -> Self {
+        AppError::Unprocessable(e.to_string())
     }
 }

@@ -1,32 +1,37 @@
-//! The server room (`ssr` only): configuration, REST API, serving the Leptos app.
+//! The server room (`ssr` only): configuration, storage, the service layer the REST API and
+//! the web app's server functions share, the REST API, bounded CPU work and connections.
+//! The whole site's router is assembled at the top (`crate::site`), so nothing here knows
+//! the UI.
 
 pub mod api;
 pub mod cache;
 pub mod config;
 pub mod error;
-pub mod ids;
+pub mod http;
+pub mod jobs;
+pub mod service;
 pub mod store;
+pub mod upload;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::CompressionLevel;
-use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
-use crate::app::{App, shell};
 pub use config::Config;
 
-/// What every handler can reach.
+use crate::model::AppError;
+
+/// What every handler and server function can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn store::Store>,
     pub cache: Arc<cache::ProfileCache>,
+    pub comparisons: Arc<cache::ComparisonCache>,
+    pub jobs: Arc<jobs::Jobs>,
     /// `PROFDIFF_ADMIN_TOKEN`, for `/api/debug/*`.
     pub admin_token: Option<String>,
 }
@@ -34,6 +39,14 @@ pub struct AppState {
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// The state the site's router provides to server functions (as Leptos context).
+    pub fn from_context() -> Result<AppState, AppError> {
+        leptos::prelude::use_context::<AppState>()
+            .ok_or_else(|| AppError::internal("server state is not available"))
     }
 }
 
@@ -85,57 +98,26 @@ pub async fn state(config: Config, admin_token: Option<String>) -> Result<AppSta
     };
     Ok(AppState {
         leptos_options: leptos_options(&config),
-        cache: Arc::new(cache::ProfileCache::new((config.cache_mb << 20) as usize)),
+        cache: Arc::new(cache::Lru::new((config.cache_mb << 20) as usize)),
+        comparisons: Arc::new(cache::Lru::new((config.comparison_cache_mb << 20) as usize)),
+        jobs: Arc::new(jobs::Jobs::new(
+            config.workers(),
+            config.max_queued_jobs as usize,
+        )),
         config: Arc::new(config),
         store,
         admin_token,
     })
 }
 
-/// Content-Security-Policy the Leptos app works under: its hydration script is inline and
-/// it instantiates WebAssembly; cargo-leptos' live reload uses a websocket in development.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-                   style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
-                   object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
-
-/// Builds the whole application: REST API, pages, static files, security headers, logs.
-pub fn router(state: AppState) -> Router {
-    use axum::http::{HeaderName, HeaderValue};
-    use tower_http::set_header::SetResponseHeaderLayer;
-    let routes = generate_route_list(App);
-    let options = state.leptos_options.clone();
-    // Server functions (the UI's calls) reach storage and the cache through this context.
-    let context_state = state.clone();
-    let header = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        )
-    };
-    Router::new()
-        .nest("/api", api::routes(&state.config))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(header("content-security-policy", CSP))
-        .layer(header("x-content-type-options", "nosniff"))
-        .layer(header("referrer-policy", "no-referrer"))
-        .layer(header("x-frame-options", "DENY"))
-        // gzip for clients that ask: a comparison of 5,635 functions is ~3 MB of JSON and
-        // the wasm bundle ~0.8 MB; the fastest level keeps the CPU cost small.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-/// Serves until SIGINT or SIGTERM, then lets in-flight requests (uploads included) finish.
-pub async fn serve(config: Config) -> Result<(), String> {
+/// Serves the router `site` builds until SIGINT or SIGTERM, then gives in-flight requests
+/// `shutdown-grace-seconds` to finish.
+pub async fn serve(config: Config, site: impl FnOnce(AppState) -> Router) -> Result<(), String> {
     let addr = config.site_addr;
-    let interval = std::time::Duration::from_secs_f64(config.cleanup_interval_minutes * 60.0);
+    let interval = Duration::from_secs_f64(config.cleanup_interval_minutes * 60.0);
+    let limits = http::Limits::of(&config);
+    let timeout = Duration::from_secs_f64(config.request_timeout_seconds);
+    http::raise_fd_limit();
     let state = state(config, std::env::var("PROFDIFF_ADMIN_TOKEN").ok()).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -153,14 +135,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
             }
         }
     });
-    let app = router(state);
+    let app = site(state).layer(axum::middleware::from_fn(move |req, next| {
+        http::request_timeout(timeout, req, next)
+    }));
     println!("profdiff listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    http::serve(listener, app, limits, shutdown_signal())
         .await
-        .map_err(|e| format!("server error: {e}"))?;
-    tracing::info!("shut down cleanly");
-    Ok(())
+        .map_err(|e| format!("server error: {e}"))
 }
 
 async fn shutdown_signal() {

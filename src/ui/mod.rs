@@ -1,5 +1,6 @@
 //! The UI room: Leptos components. Server functions live beside the components that call
-//! them and reach storage through the server's `AppState` (provided as context).
+//! them; their bodies (server only) call the service layer (`server::service`) with the
+//! `AppState` the site provides as context, and return [`crate::model::AppError`].
 
 pub mod browser;
 pub mod compare;
@@ -8,8 +9,4 @@ pub mod order;
 pub mod profile_view;
 pub mod profiles;
 pub mod session;
-pub mod types;
 pub mod widgets;
-
-#[cfg(feature = "ssr")]
-pub(crate) mod ssr;

@@ -10,90 +10,30 @@ use leptos_router::hooks::use_params_map;
 use super::browser;
 use super::fmt;
 use super::session::SessionCtx;
-use super::types::{EdgeLine, FunctionEdges, ProfileTable, TableRow};
 use super::widgets::{Pager, SortHeader, TextFilter};
+use crate::model::{
+    AppError, EdgeLine, FunctionEdges, FunctionRow, ProfileId, ProfileTable, SessionId,
+};
 
 /// Every function of a profile.
 #[server(prefix = "/fn")]
-pub async fn get_profile_table(session: String, id: String) -> Result<ProfileTable, ServerFnError> {
-    use super::ssr::*;
-    use crate::engine::compare::calls;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let (meta, p) = profile(&state, sid, &id).await?;
-    let rows = blocking(move || {
-        let producer = p.producer();
-        p.functions()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let (ncalls, pcalls) = calls(f, producer);
-                TableRow {
-                    index: i as u32,
-                    display: f.key.display(),
-                    ncalls,
-                    pcalls,
-                    tottime: f.tt,
-                    cumtime: f.ct,
-                }
-            })
-            .collect()
-    })
-    .await?;
-    Ok(ProfileTable {
-        summary: summary(&meta),
-        rows,
-    })
+pub async fn get_profile_table(
+    session: SessionId,
+    id: ProfileId,
+) -> Result<ProfileTable, AppError> {
+    use crate::server::{AppState, service};
+    service::table(&AppState::from_context()?, session, id).await
 }
 
 /// Callers and callees of the function at `index`.
 #[server(prefix = "/fn")]
 pub async fn get_function_edges(
-    session: String,
-    id: String,
+    session: SessionId,
+    id: ProfileId,
     index: u32,
-) -> Result<FunctionEdges, ServerFnError> {
-    use super::ssr::*;
-    use crate::engine::CallerStats;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    let (_, p) = profile(&state, sid, &id).await?;
-    blocking(move || {
-        let funcs = p.functions();
-        let f = funcs
-            .get(index as usize)
-            .ok_or_else(|| missing("no such function in this profile"))?;
-        let line = |key: &crate::engine::FunctionKey, s: &CallerStats| {
-            let (ncalls, pcalls, tottime, cumtime) = match *s {
-                CallerStats::Full { nc, cc, tt, ct } => (nc, Some(cc), Some(tt), Some(ct)),
-                CallerStats::Count(n) => (n, None, None, None),
-            };
-            EdgeLine {
-                index: p.position(key).map(|i| i as u32),
-                display: key.display(),
-                ncalls,
-                pcalls,
-                tottime,
-                cumtime,
-            }
-        };
-        let callers = f.callers.iter().map(|(k, s)| line(k, s)).collect();
-        let callees = funcs
-            .iter()
-            .flat_map(|g| {
-                g.callers
-                    .iter()
-                    .filter(|(k, _)| *k == f.key)
-                    .map(move |(_, s)| line(&g.key, s))
-            })
-            .collect();
-        Ok(FunctionEdges {
-            display: f.key.display(),
-            callers,
-            callees,
-        })
-    })
-    .await?
+) -> Result<FunctionEdges, AppError> {
+    use crate::server::{AppState, service};
+    service::function_edges(&AppState::from_context()?, session, id, index as usize).await
 }
 
 /// Columns of the pstats table.
@@ -112,7 +52,7 @@ fn per(t: f64, n: Option<i64>) -> Option<f64> {
 }
 
 /// A numeric column's value (`None`: not recorded, sorts last).
-fn key(r: &TableRow, col: Col) -> Option<f64> {
+fn key(r: &FunctionRow, col: Col) -> Option<f64> {
     match col {
         Col::Ncalls => r.ncalls.map(|n| n as f64),
         Col::Tottime => Some(r.tottime),
@@ -129,10 +69,16 @@ const PAGE: usize = 100;
 pub fn ProfilePage() -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     let params = use_params_map();
-    let pid = move || params.with(|p| p.get("id").unwrap_or_default());
+    let pid = move || params.with(|p| p.get("id").and_then(|id| ProfileId::parse(&id).ok()));
     let table = RwSignal::new(None::<Result<ProfileTable, String>>);
     Effect::new(move |_| {
-        let (Some(session), id) = (ctx.id.get(), pid()) else {
+        let Some(session) = ctx.id.get() else {
+            return;
+        };
+        let Some(id) = pid() else {
+            table.set(Some(Err(
+                "no such profile: the address does not name one".into()
+            )));
             return;
         };
         table.set(None);
@@ -152,13 +98,13 @@ pub fn ProfilePage() -> impl IntoView {
                     <A href="/">"Back to the profile list"</A>
                 </div>
             }.into_any(),
-            Some(Ok(t)) => view! { <ProfileTableView table=t pid=pid()/> }.into_any(),
+            Some(Ok(t)) => view! { <ProfileTableView pid=t.summary.id table=t/> }.into_any(),
         }}
     }
 }
 
 #[component]
-fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
+fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     let ProfileTable { summary, rows } = table;
     let rows = StoredValue::new(rows);
@@ -193,13 +139,13 @@ fn ProfileTableView(table: ProfileTable, pid: String) -> impl IntoView {
         order.with(|_| ());
         page.set(0);
     });
-    let pid2 = pid.clone();
+    let pid2 = pid;
     Effect::new(move |_| {
         let Some(index) = selected.get() else { return };
         let Some(session) = ctx.id.get_untracked() else {
             return;
         };
-        let id = pid2.clone();
+        let id = pid2;
         edges.set(None);
         spawn_local(async move {
             let r = get_function_edges(session, id, index)

@@ -10,17 +10,13 @@ use leptos_router::hooks::use_navigate;
 use super::browser::{self, PickedFile, UploadEnd};
 use super::fmt;
 use super::session::SessionCtx;
-use super::types::{Mode, ProfileSummary};
+use crate::model::{AppError, Mode, ProfileId, ProfileSummary, SessionId};
 
 /// Deletes one profile of the session.
 #[server(prefix = "/fn")]
-pub async fn delete_profile(session: String, id: String) -> Result<(), ServerFnError> {
-    use super::ssr::*;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    crate::server::api::delete_one(&state, sid, &id)
-        .await
-        .map_err(err)
+pub async fn delete_profile(session: SessionId, id: ProfileId) -> Result<(), AppError> {
+    use crate::server::{AppState, service};
+    service::delete(&AppState::from_context()?, session, id).await
 }
 
 #[component]
@@ -38,10 +34,24 @@ enum UploadState {
     Processing,
     /// Stored: the profile's id and a one-line summary.
     Done {
-        id: String,
+        id: ProfileId,
         summary: String,
     },
     Failed(String),
+}
+
+/// `POST /api/upload`'s answer (see README, HTTP API): the stored profiles, or an error.
+#[derive(serde::Deserialize)]
+struct Stored {
+    profiles: Vec<ProfileSummary>,
+}
+
+#[derive(serde::Deserialize)]
+struct Refused {
+    error: String,
+    /// The error's kind (`session_gone` when the session expired).
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 #[derive(Clone)]
@@ -53,33 +63,42 @@ struct UploadItem {
     state: RwSignal<UploadState>,
 }
 
-/// The server's answer to one upload: the stored profile, or its error message.
-fn upload_result(end: UploadEnd) -> UploadState {
+/// The server's answer to one upload: the stored profile, or its error message; and
+/// whether the session was gone.
+fn upload_result(end: UploadEnd) -> (UploadState, bool) {
     match end {
-        UploadEnd::Failed(m) => UploadState::Failed(m),
-        UploadEnd::Answered(status, body) => {
-            let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            if status == 201 {
-                // The REST API's answer for the one file sent (see README, HTTP API).
-                let p = &value["profiles"][0];
-                let summary = format!(
-                    "✓ {} · {} functions · {} calls · {}",
-                    p["producer"].as_str().unwrap_or("?"),
-                    fmt::count(p["functions"].as_i64().unwrap_or(0)),
-                    fmt::count(p["total_calls"].as_i64().unwrap_or(0)),
-                    fmt::secs(p["total_time"].as_f64().unwrap_or(0.0)),
-                );
-                let id = p["id"].as_str().unwrap_or_default().to_string();
-                UploadState::Done { id, summary }
-            } else {
-                UploadState::Failed(
-                    value["error"]
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("the server answered HTTP {status}")),
-                )
+        UploadEnd::Failed(m) => (UploadState::Failed(m), false),
+        UploadEnd::Answered(201, body) => {
+            match serde_json::from_str::<Stored>(&body)
+                .ok()
+                .and_then(|s| s.profiles.into_iter().next())
+            {
+                Some(p) => {
+                    let summary = format!(
+                        "✓ {} · {} functions · {} calls · {}",
+                        p.producer.as_str(),
+                        fmt::count(p.functions as i64),
+                        fmt::count(p.total_calls),
+                        fmt::secs(p.total_time),
+                    );
+                    (UploadState::Done { id: p.id, summary }, false)
+                }
+                None => (
+                    UploadState::Failed("the server's answer could not be read".into()),
+                    false,
+                ),
             }
         }
+        UploadEnd::Answered(status, body) => match serde_json::from_str::<Refused>(&body) {
+            Ok(r) => (
+                UploadState::Failed(r.error),
+                r.kind.as_deref() == Some("session_gone"),
+            ),
+            Err(_) => (
+                UploadState::Failed(format!("the server answered HTTP {status}")),
+                false,
+            ),
+        },
     }
 }
 
@@ -108,7 +127,7 @@ fn UploadZone() -> impl IntoView {
             let size = file.size;
             items.update(|v| v.insert(0, item));
             browser::upload(
-                &session,
+                &session.to_string(),
                 &file,
                 move |loaded| {
                     sent.set(loaded);
@@ -117,10 +136,8 @@ fn UploadZone() -> impl IntoView {
                     }
                 },
                 move |end| {
-                    let result = upload_result(end);
-                    if let UploadState::Failed(m) = &result
-                        && m.contains("session not found")
-                    {
+                    let (result, gone) = upload_result(end);
+                    if gone {
                         ctx.replace(Some("Your session expired, so this tab started a new one; upload the files again."));
                     }
                     sent.set(size);
@@ -224,7 +241,7 @@ enum Role {
 fn ProfileList() -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     // Picked profiles in the order picked.
-    let roles = RwSignal::new(Vec::<(String, Role)>::new());
+    let roles = RwSignal::new(Vec::<(ProfileId, Role)>::new());
     let error = RwSignal::new(None::<String>);
     // Forget picks of profiles that are gone.
     Effect::new(move |_| {
@@ -232,7 +249,7 @@ fn ProfileList() -> impl IntoView {
             roles.update(|r| r.retain(|(id, _)| list.iter().any(|p| &p.id == id)));
         }
     });
-    let toggle = move |id: String, role: Role| {
+    let toggle = move |id: ProfileId, role: Role| {
         roles.update(|r| match r.iter().position(|(i, _)| *i == id) {
             Some(pos) if r[pos].1 == role => {
                 r.remove(pos);
@@ -245,7 +262,7 @@ fn ProfileList() -> impl IntoView {
         roles.with(|r| {
             r.iter()
                 .filter(|(_, x)| *x == role)
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| id.to_string())
                 .collect()
         })
     };
@@ -272,7 +289,7 @@ fn ProfileList() -> impl IntoView {
         let picked: Vec<String> = list
             .iter()
             .filter(|p| roles.with(|r| r.iter().any(|(id, _)| *id == p.id)))
-            .map(|p| p.id.clone())
+            .map(|p| p.id.to_string())
             .collect();
         (picked.len() >= 2).then(|| format!("/compare?mode=matrix&a={}", picked.join(",")))
     };
@@ -293,7 +310,7 @@ fn ProfileList() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            match delete_profile(session, p.id.clone()).await {
+            match delete_profile(session, p.id).await {
                 Ok(()) => error.set(None),
                 Err(e) => error.set(Some(format!("Cannot delete {}: {}", p.name, ctx.error(e)))),
             }
@@ -304,10 +321,13 @@ fn ProfileList() -> impl IntoView {
         let Some(session) = ctx.id.get_untracked() else {
             return;
         };
-        browser::download_profile(&session, &p.id, &p.name, move |m| error.set(Some(m)));
+        browser::download_profile(&session.to_string(), &p.id.to_string(), &p.name, move |m| {
+            error.set(Some(m))
+        });
     };
-    let role_of =
-        move |id: &str| roles.with(|r| r.iter().find(|(i, _)| i == id).map(|(_, role)| *role));
+    let role_of = move |id: ProfileId| {
+        roles.with(|r| r.iter().find(|(i, _)| *i == id).map(|(_, role)| *role))
+    };
 
     view! {
         <section class="card" aria-labelledby="list-title">
@@ -359,10 +379,8 @@ fn ProfileList() -> impl IntoView {
                             </thead>
                             <tbody>
                                 {list.into_iter().map(|p| {
-                                    let (id_a, id_b) = (p.id.clone(), p.id.clone());
-                                    let (pa, pb) = (p.id.clone(), p.id.clone());
+                                    let id = p.id;
                                     let (pd, pdl) = (p.clone(), p.clone());
-                                    let (id_pick_a, id_pick_b) = (p.id.clone(), p.id.clone());
                                     let (name, row_name, href) = (p.name.clone(), p.name.clone(), format!("/profile/{}", p.id));
                                     view! {
                                         <tr data-testid="profile-row" data-name=row_name>
@@ -370,22 +388,22 @@ fn ProfileList() -> impl IntoView {
                                                 <button
                                                     type="button"
                                                     class="role"
-                                                    class:on=move || role_of(&pa) == Some(Role::Baseline)
-                                                    aria-pressed=move || (role_of(&id_a) == Some(Role::Baseline)).to_string()
+                                                    class:on=move || role_of(id) == Some(Role::Baseline)
+                                                    aria-pressed=move || (role_of(id) == Some(Role::Baseline)).to_string()
                                                     title="baseline"
                                                     data-testid="pick-a"
-                                                    on:click=move |_| toggle(id_pick_a.clone(), Role::Baseline)
+                                                    on:click=move |_| toggle(id, Role::Baseline)
                                                 >
                                                     "A"
                                                 </button>
                                                 <button
                                                     type="button"
                                                     class="role role-b"
-                                                    class:on=move || role_of(&pb) == Some(Role::Candidate)
-                                                    aria-pressed=move || (role_of(&id_b) == Some(Role::Candidate)).to_string()
+                                                    class:on=move || role_of(id) == Some(Role::Candidate)
+                                                    aria-pressed=move || (role_of(id) == Some(Role::Candidate)).to_string()
                                                     title="candidate"
                                                     data-testid="pick-b"
-                                                    on:click=move |_| toggle(id_pick_b.clone(), Role::Candidate)
+                                                    on:click=move |_| toggle(id, Role::Candidate)
                                                 >
                                                     "B"
                                                 </button>

@@ -10,52 +10,37 @@ use leptos::task::spawn_local;
 
 use super::browser;
 use super::fmt;
-use super::types::{ProfileSummary, SessionInfo};
+use crate::model::{AppError, ProfileSummary, SessionId, SessionInfo};
 
 /// A new session.
 #[server(prefix = "/fn")]
-pub async fn new_session() -> Result<SessionInfo, ServerFnError> {
-    use super::ssr::*;
-    let state = state()?;
-    let meta = state.store.create_session().await.map_err(err)?;
-    Ok(info_of(&state, &meta, &[]))
+pub async fn new_session() -> Result<SessionInfo, AppError> {
+    use crate::server::{AppState, service};
+    service::create_session(&AppState::from_context()?).await
 }
 
-/// The badge's numbers and the session's profiles (oldest first), from one listing; fails
-/// with "session not found or expired" for a gone session.
+/// The badge's numbers and the session's profiles (oldest first), from one listing;
+/// [`AppError::SessionGone`] for a gone session.
 #[server(prefix = "/fn")]
 pub async fn get_session_state(
-    session: String,
-) -> Result<(SessionInfo, Vec<ProfileSummary>), ServerFnError> {
-    use super::ssr::*;
-    let state = state()?;
-    let (sid, meta) = open_session(&state, &session).await?;
-    let list = state.store.list(sid).await.map_err(err)?;
-    Ok((
-        info_of(&state, &meta, &list),
-        list.iter().map(summary).collect(),
-    ))
+    session: SessionId,
+) -> Result<(SessionInfo, Vec<ProfileSummary>), AppError> {
+    use crate::server::{AppState, service};
+    service::session_state(&AppState::from_context()?, session).await
 }
 
 /// Deletes every profile of the session (the session stays).
 #[server(prefix = "/fn")]
-pub async fn clear_session(session: String) -> Result<usize, ServerFnError> {
-    use super::ssr::*;
-    let state = state()?;
-    let (sid, _) = open_session(&state, &session).await?;
-    crate::server::api::clear_all(&state, sid)
-        .await
-        .map_err(err)
+pub async fn clear_session(session: SessionId) -> Result<usize, AppError> {
+    use crate::server::{AppState, service};
+    service::clear(&AppState::from_context()?, session).await
 }
-
-/// What the store says when a session is gone (see `StoreError::SessionNotFound`).
-const GONE: &str = "session not found or expired";
 
 /// The tab's session and what it holds, shared by every page.
 #[derive(Clone, Copy)]
 pub struct SessionCtx {
     /// `None` until the tab has a session the server knows.
-    pub id: RwSignal<Option<String>>,
+    pub id: RwSignal<Option<SessionId>>,
     pub info: RwSignal<Option<SessionInfo>>,
     /// The session's profiles; `None` while loading.
     pub profiles: RwSignal<Option<Vec<ProfileSummary>>>,
@@ -75,18 +60,13 @@ impl SessionCtx {
     }
 
     /// A server function's error as a message; a gone session is replaced on the way.
-    pub fn error(&self, e: ServerFnError) -> String {
-        let msg = match e {
-            ServerFnError::ServerError(m) => m,
-            ServerFnError::Request(m) => format!("cannot reach the server: {m}"),
-            other => other.to_string(),
-        };
-        if msg.contains(GONE) {
+    pub fn error(&self, e: AppError) -> String {
+        if e == AppError::SessionGone {
             self.replace(Some(
                 "Your session expired or was removed, so this tab started a new, empty one.",
             ));
         }
-        msg
+        e.to_string()
     }
 
     /// Reloads the badge and the profile list.
@@ -129,8 +109,8 @@ impl SessionCtx {
         spawn_local(async move {
             match new_session().await {
                 Ok(info) => {
-                    browser::store_session(&info.id);
-                    ctx.id.set(Some(info.id.clone()));
+                    browser::store_session(&info.id.to_string());
+                    ctx.id.set(Some(info.id));
                     ctx.set_state((info, Vec::new()));
                 }
                 Err(e) => ctx.notice.set(Some(format!("Cannot start a session: {e}"))),
@@ -161,7 +141,11 @@ pub fn provide_session() -> SessionCtx {
     // Effects run only in the browser, once hydrated.
     Effect::new(move |_| {
         browser::listen_tabs(
-            move |id| ctx.id.get_untracked().as_deref() == Some(id),
+            move |id| {
+                ctx.id
+                    .get_untracked()
+                    .is_some_and(|mine| mine.to_string() == id)
+            },
             move |id| {
                 if browser::stored_session().as_deref() == Some(id)
                     && ctx.id.get_untracked().is_none()
@@ -170,11 +154,11 @@ pub fn provide_session() -> SessionCtx {
                 }
             },
         );
-        match browser::stored_session() {
+        match browser::stored_session().and_then(|id| SessionId::parse(&id).ok()) {
             None => ctx.replace(None),
             Some(id) => {
                 // A live tab holding the same id answers within a few milliseconds.
-                browser::say_hello(&id);
+                browser::say_hello(&id.to_string());
                 set_timeout(
                     move || {
                         if ctx.taken.get_untracked() {
@@ -184,14 +168,15 @@ pub fn provide_session() -> SessionCtx {
                             return;
                         }
                         spawn_local(async move {
-                            match get_session_state(id.clone()).await {
+                            match get_session_state(id).await {
                                 Ok(state) => {
                                     ctx.id.set(Some(id));
                                     ctx.set_state(state);
                                 }
                                 Err(e) => {
+                                    let gone = e == AppError::SessionGone;
                                     let msg = ctx.error(e);
-                                    if !msg.contains(GONE) {
+                                    if !gone {
                                         ctx.notice.set(Some(msg));
                                     }
                                 }
@@ -216,7 +201,7 @@ pub fn SessionBadge() -> impl IntoView {
         set_interval(move || now.set(browser::now_ms()), Duration::from_secs(15));
     });
     let short = move || match ctx.id.get() {
-        Some(id) => id.chars().take(8).collect::<String>(),
+        Some(id) => id.short(),
         None => "…".to_string(),
     };
     let clearing = RwSignal::new(false);
@@ -246,7 +231,7 @@ pub fn SessionBadge() -> impl IntoView {
     view! {
         <div class="session-badge" data-testid="session-badge">
             <span class="session-label">"Session"</span>
-            <code data-testid="session-id" title=move || ctx.id.get().unwrap_or_default()>
+            <code data-testid="session-id" title=move || ctx.id.get().map(|id| id.to_string()).unwrap_or_default()>
                 {short}
             </code>
             <span class="session-stat" data-testid="session-profiles">

@@ -221,3 +221,18 @@ pub fn wide_list(items: usize) -> Vec<u8> {
     v.extend(std::iter::repeat_n(b'N', items));
     v
 }
+
+/// A plain dump of `n` functions of one name in one file at different lines (`offset`
+/// shifts them: two such dumps match only by nearest line, the matcher's worst case).
+pub fn one_name_many_lines(n: i64, offset: i64) -> Vec<u8> {
+    use profdiff::engine::{Function, FunctionKey, Profile};
+    Profile::from_functions((0..n).map(|i| Function {
+        key: FunctionKey::new("/srv/app/gen.py", i * 2 + offset, "wrapper"),
+        cc: 1,
+        nc: 1,
+        tt: 0.001 * (1 + i % 7) as f64,
+        ct: 0.002,
+        callers: Vec::new(),
+    }))
+    .dump()
+}

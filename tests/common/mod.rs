@@ -202,6 +202,26 @@ impl Api {
         )
     }
 
+    /// As [`Api::upload`], but `None` when no answer came (the server died).
+    pub fn try_upload(&self, session: &str, files: &[(&str, Vec<u8>)]) -> Option<Reply> {
+        let mut form = multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+            );
+        }
+        let r = self
+            .client
+            .post(format!("{}/upload", self.base))
+            .header("X-Session-Id", session)
+            .multipart(form)
+            .send()
+            .ok()?;
+        let status = r.status().as_u16();
+        Some((status, r.json().unwrap_or(Value::Null)))
+    }
+
     pub fn upload_fixture(&self, session: &str, name: &str) -> Reply {
         self.upload(session, &[(name, fixture(name))])
     }

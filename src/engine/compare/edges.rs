@@ -82,14 +82,8 @@ pub fn edges(baseline: &Profile, candidate: &Profile, comparison: &Comparison, r
     };
     let callees_of = |p: &Profile, key: Option<&FunctionKey>| -> Vec<(FunctionKey, CallerStats)> {
         let Some(key) = key else { return Vec::new() };
-        p.functions()
-            .iter()
-            .filter_map(|f| {
-                f.callers
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, s)| (f.key.clone(), *s))
-            })
+        p.callees_of(key)
+            .map(|(f, s)| (f.key.clone(), *s))
             .collect()
     };
     let join = |base: Vec<(FunctionKey, CallerStats)>,

@@ -8,7 +8,8 @@ use super::runs::{Matrix, RunsComparison};
 use super::{Comparison, Status};
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Text,
     Markdown,
@@ -17,8 +18,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["text", "markdown", "csv", "json"];
-
     pub fn parse(s: &str) -> Option<Format> {
         Some(match s {
             "text" => Format::Text,

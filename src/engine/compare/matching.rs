@@ -44,19 +44,6 @@ pub struct Matching {
     pub pairs: Vec<(Option<usize>, Option<usize>, Option<MatchKind>)>,
 }
 
-impl Matching {
-    /// Baseline position for each candidate position.
-    pub fn candidate_to_baseline(&self, candidates: usize) -> Vec<Option<usize>> {
-        let mut map = vec![None; candidates];
-        for &(b, c, _) in &self.pairs {
-            if let (Some(b), Some(c)) = (b, c) {
-                map[c] = Some(b);
-            }
-        }
-        map
-    }
-}
-
 /// Matches `candidate`'s functions to `baseline`'s.
 pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
     let mut pairs = Vec::with_capacity(candidate.len().max(baseline.len()));

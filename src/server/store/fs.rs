@@ -1,40 +1,53 @@
-//! The filesystem store (the embedded default). Layout under `data-dir`:
+//! The filesystem store (the embedded default). Layout under `data-dir` (directories 0700,
+//! files 0600: session ids are bearer tokens, and they name the directories):
 //!
 //! ```text
-//! sessions/<session>/session.json         created / last used (replaced atomically)
-//! sessions/<session>/lock                 flock target: every change holds it
-//! sessions/<session>/<profile>.prof       uploaded bytes, immutable
-//! sessions/<session>/<profile>.json       summary, immutable; its presence lists the profile
-//! staging/<instance>/                     uploads being received by one server process
-//! trash/                                  expired sessions being deleted
+//! sessions/<session>/session.json    created / last used (replaced atomically)
+//! sessions/<session>/lock            flock target: every change holds it
+//! sessions/<session>/profiles.json   the session's profiles, in upload order (replaced atomically)
+//! sessions/<session>/<profile>.prof  uploaded bytes, immutable
+//! staging/.lock                      held while a process sets up its staging or sweeps others'
+//! staging/<instance>/                uploads being received by one server process
+//! trash/                             expired sessions being deleted
 //! ```
 //!
 //! Why this is immune to the classic file-session failures, with several threads *and*
 //! several processes on one directory:
-//! - No shared mutable list: a profile is listed because its `.json` exists. The `.prof`
-//!   is renamed into place first, then the `.json`, both after `fsync`, so a listed profile
-//!   is always complete, and a crash leaves at worst an unlisted `.prof`.
-//! - Every change to a session (session.json, adding, deleting) happens under an exclusive
-//!   `flock` on its `lock` file, which the kernel holds across processes; quota checks read
-//!   the directory under the same lock, so two writers cannot both squeeze past a limit.
+//! - A profile is listed when `profiles.json` names it, and that file is only ever replaced
+//!   whole (temp file, fsync, rename, directory fsync). An upload of several files renames
+//!   their bytes into place first, then publishes all of them with one rename of the list:
+//!   a crash at any point leaves all of them listed or none (unlisted bytes are removed the
+//!   next time the session is changed or swept).
+//! - Every change to a session happens under an exclusive `flock` on its `lock` file, which
+//!   the kernel holds across processes; quota checks read the list under the same lock, so
+//!   two writers cannot both squeeze past a limit.
 //! - Session ids are parsed UUIDs, so a path is never built from unchecked input.
 //! - Expired sessions are renamed into `trash/` while holding their lock (a request in a
 //!   locked section keeps them alive), then deleted.
 //! - Each process stages uploads in its own `staging/<instance>/`, held by a lock for the
-//!   process' life; at start-up, staging directories whose owner died are removed.
+//!   process' life. It is created, and dead ones are removed, under `staging/.lock`, so two
+//!   processes starting together never remove each other's.
+//! - When the disk is full or read-only, writes fail with a 507 and reads keep working
+//!   (a touch that cannot be written is skipped).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use super::{ProfileMeta, Quotas, SessionMeta, SessionStats, Staged, Store, StoreError, now_ms};
-use crate::server::ids::{ProfileId, SessionId};
+use super::{
+    LOW_DISK, ProfileSummary, Quotas, SessionMeta, SessionStats, Staged, Store, StoreError, now_ms,
+};
+use crate::model::{ProfileId, SessionId};
 
 /// Sessions are not rewritten for a touch more often than this.
 const TOUCH_EVERY_MS: i64 = 30_000;
+
+const MANIFEST: &str = "profiles.json";
 
 pub struct FsStore {
     root: PathBuf,
@@ -44,28 +57,79 @@ pub struct FsStore {
     staging: PathBuf,
     /// Held for the process' life: marks `staging` as in use.
     _staging_lock: File,
+    /// Sessions on disk, counted at start and by each sweep, plus those created since by
+    /// this process (other processes' show up at the next sweep).
+    live: AtomicU64,
+}
+
+/// Creates `dir` and its missing parents, readable by this user only.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Creates (or truncates) `path`, readable by this user only.
+pub fn private_file(path: &Path) -> io::Result<File> {
+    File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Opens `path` (created if missing, 0600) read-only, to hold a `flock` on it: a lock held
+/// for long must not be a file open for writing, or the filesystem could not be remounted
+/// read-only under a running server.
+fn lock_file(path: &Path) -> io::Result<File> {
+    if !path.exists() {
+        private_file(path)?;
+    }
+    File::open(path)
 }
 
 impl FsStore {
     /// Opens (creating) the store and removes what crashed processes left behind.
     pub fn open(root: &Path, ttl_hours: f64, min_free_mb: u64) -> io::Result<FsStore> {
+        private_dir(root)?;
+        // An existing data dir from an older version may be world-readable.
+        fs::set_permissions(root, fs::Permissions::from_mode(0o700))?;
         for dir in ["sessions", "staging", "trash"] {
-            fs::create_dir_all(root.join(dir))?;
+            private_dir(&root.join(dir))?;
         }
-        sweep_dead_staging(&root.join("staging"))?;
+        let staging_root = root.join("staging");
+        let (staging, lock) = {
+            // One process at a time sets up its staging directory or sweeps dead ones: a
+            // directory is never seen before its owner holds its lock.
+            let guard = lock_file(&staging_root.join(".lock"))?;
+            guard.lock()?;
+            sweep_dead_staging(&staging_root)?;
+            let staging = staging_root.join(ProfileId::new().to_string());
+            private_dir(&staging)?;
+            let lock = lock_file(&staging.join(".lock"))?;
+            lock.lock()?;
+            (staging, lock)
+        };
         for entry in fs::read_dir(root.join("trash"))? {
             let _ = fs::remove_dir_all(entry?.path());
         }
-        let staging = root.join("staging").join(ProfileId::new().to_string());
-        fs::create_dir_all(&staging)?;
-        let lock = File::create(staging.join(".lock"))?;
-        lock.lock()?;
+        let live = fs::read_dir(root.join("sessions"))?
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| SessionId::parse(n).is_ok())
+            })
+            .count() as u64;
         Ok(FsStore {
             root: root.to_path_buf(),
             ttl_ms: (ttl_hours * 3_600_000.0) as i64,
             min_free: min_free_mb.saturating_mul(1 << 20),
             staging,
             _staging_lock: lock,
+            live: AtomicU64::new(live),
         })
     }
 
@@ -85,7 +149,7 @@ impl FsStore {
         f: impl FnOnce(&Path, SessionMeta) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let dir = self.session_dir(id);
-        let lock = match File::options().write(true).open(dir.join("lock")) {
+        let lock = match File::open(dir.join("lock")) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(StoreError::SessionNotFound);
@@ -101,43 +165,18 @@ impl FsStore {
         f(&dir, meta)
     }
 
-    fn list_in(dir: &Path) -> Result<Vec<ProfileMeta>, StoreError> {
-        let mut out = Vec::new();
-        let entries = match fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::SessionNotFound);
-            }
-            Err(e) => return Err(e.into()),
-        };
-        for entry in entries {
-            let path = entry?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            let Some(stem) = name.strip_suffix(".json") else {
-                continue;
-            };
-            if ProfileId::parse(stem).is_err() {
-                continue;
-            }
-            // A concurrent delete may remove it between listing and reading.
-            if let Ok(text) = fs::read(&path)
-                && let Ok(meta) = serde_json::from_slice::<ProfileMeta>(&text)
-            {
-                out.push(meta);
-            }
-        }
-        out.sort_by_key(|m| (m.uploaded_ms, m.id));
-        Ok(out)
-    }
-
     fn session_meta(&self, id: SessionId) -> Result<SessionMeta, StoreError> {
         let meta = read_session(&self.session_dir(id))?;
         if self.expired(&meta, now_ms()) {
             return Err(StoreError::SessionNotFound);
         }
         Ok(meta)
+    }
+
+    /// Whether `incoming` bytes would leave less than `min-free-disk-mb` free (or not fit).
+    fn low_on_disk(&self, incoming: u64) -> bool {
+        fs4::available_space(&self.root)
+            .is_ok_and(|free| free < incoming.saturating_add(self.min_free))
     }
 }
 
@@ -151,7 +190,82 @@ fn read_session(dir: &Path) -> Result<SessionMeta, StoreError> {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
+/// The session's profiles. A directory written before `profiles.json` existed lists one
+/// `<profile>.json` per profile; those are read the same way (and converted at the next
+/// change).
+fn read_manifest(dir: &Path) -> Result<Vec<ProfileSummary>, StoreError> {
+    match fs::read(dir.join(MANIFEST)) {
+        Ok(text) => serde_json::from_slice(&text)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", dir.join(MANIFEST).display()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => legacy_list(dir),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn legacy_list(dir: &Path) -> Result<Vec<ProfileSummary>, StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::SessionNotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let Some(stem) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        if ProfileId::parse(stem).is_err() {
+            continue;
+        }
+        let text = fs::read(&path)?;
+        let meta: ProfileSummary = serde_json::from_slice(&text)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        out.push(meta);
+    }
+    out.sort_by_key(|m| (m.uploaded_ms, m.id));
+    Ok(out)
+}
+
+/// Replaces the session's list (the commit point of every change), then removes bytes and
+/// legacy summaries it does not name.
+fn write_manifest(dir: &Path, list: &[ProfileSummary]) -> Result<(), StoreError> {
+    write_atomic(
+        &dir.join(MANIFEST),
+        &serde_json::to_vec(list).expect("serialisable"),
+    )?;
+    sync_dir(dir);
+    remove_unlisted(dir, list);
+    Ok(())
+}
+
+/// Removes `<profile>.prof` files the list does not name (a crash between moving an
+/// upload's bytes in and publishing the list), legacy `<profile>.json` summaries and
+/// temporary files. Only called holding the session's lock.
+fn remove_unlisted(dir: &Path, list: &[ProfileSummary]) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let stale = match name.rsplit_once('.') {
+            Some((stem, "prof")) => {
+                ProfileId::parse(stem).is_ok_and(|id| !list.iter().any(|m| m.id == id))
+            }
+            Some((stem, "json")) => ProfileId::parse(stem).is_ok(),
+            _ => name.starts_with(".tmp"),
+        };
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temp file beside it (0600), fsync, rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().expect("paths here have a parent");
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -167,10 +281,15 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Removes staging directories whose process is gone (their lock is free).
+/// Removes staging directories whose process is gone (their lock is free). The caller
+/// holds `staging/.lock`.
 fn sweep_dead_staging(staging: &Path) -> io::Result<()> {
     for entry in fs::read_dir(staging)? {
-        let dir = entry?.path();
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let dir = entry.path();
         let alive = match File::open(dir.join(".lock")) {
             Ok(f) => match f.try_lock() {
                 Ok(()) => false,
@@ -184,10 +303,6 @@ fn sweep_dead_staging(staging: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn dir_usage(dir: &Path) -> (usize, u64) {
-    FsStore::list_in(dir).map_or((0, 0), |l| (l.len(), l.iter().map(|m| m.size_bytes).sum()))
 }
 
 /// Runs blocking filesystem work off the async runtime.
@@ -219,8 +334,11 @@ impl Store for Arc<FsStore> {
         self.staging.clone()
     }
 
-    async fn create_session(&self) -> Result<SessionMeta, StoreError> {
-        blocking(self, |s| {
+    async fn create_session(&self, max_sessions: u64) -> Result<SessionMeta, StoreError> {
+        blocking(self, move |s| {
+            if s.live.load(Ordering::Relaxed) >= max_sessions {
+                return Err(StoreError::TooManySessions(max_sessions));
+            }
             let now = now_ms();
             let meta = SessionMeta {
                 id: SessionId::new(),
@@ -229,14 +347,22 @@ impl Store for Arc<FsStore> {
             };
             // Build it in staging, then rename: a session directory is complete or absent.
             let tmp = s.staging.join(format!("session-{}", meta.id));
-            fs::create_dir_all(&tmp)?;
-            File::create(tmp.join("lock"))?;
-            write_atomic(
-                &tmp.join("session.json"),
-                &serde_json::to_vec(&meta).expect("serialisable"),
-            )?;
-            fs::rename(&tmp, s.session_dir(meta.id))?;
+            let built = (|| -> io::Result<()> {
+                private_dir(&tmp)?;
+                private_file(&tmp.join("lock"))?;
+                write_atomic(
+                    &tmp.join("session.json"),
+                    &serde_json::to_vec(&meta).expect("serialisable"),
+                )?;
+                write_atomic(&tmp.join(MANIFEST), b"[]")?;
+                fs::rename(&tmp, s.session_dir(meta.id))
+            })();
+            if let Err(e) = built {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e.into());
+            }
             sync_dir(&s.root.join("sessions"));
+            s.live.fetch_add(1, Ordering::Relaxed);
             Ok(meta)
         })
         .await
@@ -250,14 +376,32 @@ impl Store for Arc<FsStore> {
             if now - meta.last_used_ms < TOUCH_EVERY_MS {
                 return Ok(meta);
             }
-            s.locked(id, |dir, mut meta| {
+            let written = s.locked(id, |dir, mut meta| {
                 meta.last_used_ms = now;
                 write_atomic(
                     &dir.join("session.json"),
                     &serde_json::to_vec(&meta).expect("serialisable"),
                 )?;
                 Ok(meta)
-            })
+            });
+            match written {
+                // A full or read-only disk must not stop reads: the expiry just stays.
+                Err(StoreError::NoSpace(_)) => {
+                    tracing::warn!(session = %id.short(), "cannot record the session's use: storage takes no writes");
+                    Ok(meta)
+                }
+                other => other,
+            }
+        })
+        .await
+    }
+
+    async fn check_space(&self, incoming: u64) -> Result<(), StoreError> {
+        blocking(self, move |s| {
+            if s.low_on_disk(incoming) {
+                return Err(StoreError::NoSpace(LOW_DISK.into()));
+            }
+            Ok(())
         })
         .await
     }
@@ -267,44 +411,40 @@ impl Store for Arc<FsStore> {
         id: SessionId,
         staged: Vec<Staged>,
         quotas: Quotas,
-    ) -> Result<Vec<ProfileMeta>, StoreError> {
+    ) -> Result<Vec<ProfileSummary>, StoreError> {
         blocking(self, move |s| {
             let incoming: u64 = staged.iter().map(|st| st.meta.size_bytes).sum();
-            if s.min_free > 0
-                && fs4::available_space(&s.root)
-                    .is_ok_and(|free| free.saturating_sub(incoming) < s.min_free)
-            {
-                return Err(StoreError::NoSpace);
+            if s.low_on_disk(incoming) {
+                return Err(StoreError::NoSpace(LOW_DISK.into()));
             }
             s.locked(id, |dir, _| {
-                let (count, bytes) = dir_usage(dir);
-                if count + staged.len() > quotas.max_profiles {
-                    return Err(quotas.too_many_profiles(count));
+                let mut list = read_manifest(dir)?;
+                let bytes: u64 = list.iter().map(|m| m.size_bytes).sum();
+                if list.len() + staged.len() > quotas.max_profiles {
+                    return Err(quotas.too_many_profiles(list.len()));
                 }
                 if bytes + incoming > quotas.max_session_bytes {
                     return Err(quotas.too_many_bytes(bytes + incoming));
                 }
-                let mut done: Vec<ProfileId> = Vec::new();
-                let result = (|| -> io::Result<()> {
+                let mut moved: Vec<PathBuf> = Vec::new();
+                let result = (|| -> Result<(), StoreError> {
                     for st in &staged {
                         File::open(&st.path)?.sync_all()?;
-                        fs::rename(&st.path, dir.join(format!("{}.prof", st.meta.id)))?;
-                        done.push(st.meta.id);
-                        write_atomic(
-                            &dir.join(format!("{}.json", st.meta.id)),
-                            &serde_json::to_vec(&st.meta).expect("serialisable"),
-                        )?;
+                        let to = dir.join(format!("{}.prof", st.meta.id));
+                        fs::rename(&st.path, &to)?;
+                        moved.push(to);
                     }
                     sync_dir(dir);
-                    Ok(())
+                    list.extend(staged.iter().map(|st| st.meta.clone()));
+                    // One rename publishes every file of the upload.
+                    write_manifest(dir, &list)
                 })();
                 if let Err(e) = result {
-                    // All or nothing: undo what this request published.
-                    for pid in done {
-                        let _ = fs::remove_file(dir.join(format!("{pid}.json")));
-                        let _ = fs::remove_file(dir.join(format!("{pid}.prof")));
+                    // All or nothing: the list was not replaced; remove the moved bytes.
+                    for path in moved {
+                        let _ = fs::remove_file(path);
                     }
-                    return Err(e.into());
+                    return Err(e);
                 }
                 Ok(staged.iter().map(|st| st.meta.clone()).collect())
             })
@@ -312,24 +452,21 @@ impl Store for Arc<FsStore> {
         .await
     }
 
-    async fn list(&self, id: SessionId) -> Result<Vec<ProfileMeta>, StoreError> {
+    async fn list(&self, id: SessionId) -> Result<Vec<ProfileSummary>, StoreError> {
         blocking(self, move |s| {
             s.session_meta(id)?;
-            FsStore::list_in(&s.session_dir(id))
+            read_manifest(&s.session_dir(id))
         })
         .await
     }
 
-    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileMeta, StoreError> {
+    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileSummary, StoreError> {
         blocking(self, move |s| {
             s.session_meta(id)?;
-            match fs::read(s.session_dir(id).join(format!("{profile}.json"))) {
-                Ok(text) => {
-                    serde_json::from_slice(&text).map_err(|e| StoreError::Io(e.to_string()))
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::ProfileNotFound),
-                Err(e) => Err(e.into()),
-            }
+            read_manifest(&s.session_dir(id))?
+                .into_iter()
+                .find(|m| m.id == profile)
+                .ok_or(StoreError::ProfileNotFound)
         })
         .await
     }
@@ -338,7 +475,7 @@ impl Store for Arc<FsStore> {
         blocking(self, move |s| {
             s.session_meta(id)?;
             let dir = s.session_dir(id);
-            if !dir.join(format!("{profile}.json")).exists() {
+            if !read_manifest(&dir)?.iter().any(|m| m.id == profile) {
                 return Err(StoreError::ProfileNotFound);
             }
             match fs::read(dir.join(format!("{profile}.prof"))) {
@@ -353,15 +490,13 @@ impl Store for Arc<FsStore> {
     async fn delete(&self, id: SessionId, profile: ProfileId) -> Result<(), StoreError> {
         blocking(self, move |s| {
             s.locked(id, |dir, _| {
-                match fs::remove_file(dir.join(format!("{profile}.json"))) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        return Err(StoreError::ProfileNotFound);
-                    }
-                    Err(e) => return Err(e.into()),
+                let mut list = read_manifest(dir)?;
+                let before = list.len();
+                list.retain(|m| m.id != profile);
+                if list.len() == before {
+                    return Err(StoreError::ProfileNotFound);
                 }
-                let _ = fs::remove_file(dir.join(format!("{profile}.prof")));
-                Ok(())
+                write_manifest(dir, &list)
             })
         })
         .await
@@ -370,12 +505,11 @@ impl Store for Arc<FsStore> {
     async fn clear(&self, id: SessionId) -> Result<usize, StoreError> {
         blocking(self, move |s| {
             s.locked(id, |dir, _| {
-                let list = FsStore::list_in(dir)?;
-                for m in &list {
-                    let _ = fs::remove_file(dir.join(format!("{}.json", m.id)));
-                    let _ = fs::remove_file(dir.join(format!("{}.prof", m.id)));
-                }
-                Ok(list.len())
+                // Whatever the list holds, even summaries that no longer read: clearing
+                // must always work.
+                let n = read_manifest(dir).map_or(0, |l| l.len());
+                write_manifest(dir, &[])?;
+                Ok(n)
             })
         })
         .await
@@ -384,7 +518,7 @@ impl Store for Arc<FsStore> {
     async fn sweep(&self) -> Result<usize, StoreError> {
         blocking(self, |s| {
             let now = now_ms();
-            let mut removed = 0;
+            let (mut removed, mut remaining) = (0, 0u64);
             for entry in fs::read_dir(s.root.join("sessions"))? {
                 let dir = entry?.path();
                 let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
@@ -393,7 +527,8 @@ impl Store for Arc<FsStore> {
                 let Ok(id) = SessionId::parse(name) else {
                     continue;
                 };
-                let Ok(lock) = File::options().write(true).open(dir.join("lock")) else {
+                remaining += 1;
+                let Ok(lock) = File::open(dir.join("lock")) else {
                     continue;
                 };
                 // A session some request holds is in use: not expired.
@@ -413,9 +548,14 @@ impl Store for Arc<FsStore> {
                         drop(lock);
                         let _ = fs::remove_dir_all(&trash);
                         removed += 1;
+                        remaining -= 1;
                     }
+                } else if let Ok(list) = read_manifest(&dir) {
+                    // Bytes a crashed upload moved in but never listed.
+                    remove_unlisted(&dir, &list);
                 }
             }
+            s.live.store(remaining, Ordering::Relaxed);
             Ok(removed)
         })
         .await
@@ -437,11 +577,11 @@ impl Store for Arc<FsStore> {
                 let Ok(meta) = read_session(&dir) else {
                     continue;
                 };
-                let (profiles, bytes) = dir_usage(&dir);
+                let list = read_manifest(&dir).unwrap_or_default();
                 out.push(SessionStats {
                     session: id.short(),
-                    profiles,
-                    bytes,
+                    profiles: list.len(),
+                    bytes: list.iter().map(|m| m.size_bytes).sum(),
                     age_seconds: (now - meta.created_ms) / 1000,
                     idle_seconds: (now - meta.last_used_ms) / 1000,
                 });

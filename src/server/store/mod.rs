@@ -11,8 +11,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ProfileId, SessionId};
-use crate::engine::Producer;
+use crate::model::{ProfileId, ProfileSummary, SessionId};
 
 /// A session's timestamps (milliseconds since the Unix epoch).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,25 +28,10 @@ impl SessionMeta {
     }
 }
 
-/// What the store keeps about one uploaded profile (besides its bytes).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProfileMeta {
-    pub id: ProfileId,
-    /// The file name as uploaded (display only; never used as a path).
-    pub name: String,
-    pub uploaded_ms: i64,
-    pub size_bytes: u64,
-    pub producer: Producer,
-    pub functions: usize,
-    pub total_calls: i64,
-    pub primitive_calls: i64,
-    pub total_time: f64,
-}
-
 /// A parsed upload waiting to be committed: its summary and the temp file with its bytes.
 #[derive(Debug)]
 pub struct Staged {
-    pub meta: ProfileMeta,
+    pub meta: ProfileSummary,
     pub path: PathBuf,
 }
 
@@ -105,8 +89,13 @@ pub enum StoreError {
     /// A quota would be exceeded; the message says which.
     #[error("{0}")]
     Quota(String),
-    #[error("the server is low on disk space; try again later")]
-    NoSpace,
+    /// Storage takes no writes (disk full or read-only, Redis at `maxmemory`); the
+    /// message says which.
+    #[error("{0}")]
+    NoSpace(String),
+    /// `max-sessions` sessions are alive.
+    #[error("the server holds its maximum of {0} sessions")]
+    TooManySessions(u64),
     /// Storage failed; the detail is logged, not shown.
     #[error("storage error")]
     Io(String),
@@ -116,9 +105,17 @@ pub enum StoreError {
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
-        StoreError::Io(e.to_string())
+        if crate::server::error::is_full_or_read_only(&e) {
+            StoreError::NoSpace(crate::server::error::NO_WRITES.into())
+        } else {
+            StoreError::Io(e.to_string())
+        }
     }
 }
+
+/// What the store says when free disk space is under `min-free-disk-mb`.
+pub const LOW_DISK: &str =
+    "the server's disk is full or nearly full (min-free-disk-mb); try again later";
 
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -128,19 +125,25 @@ pub trait Store: Send + Sync {
     async fn healthy(&self) -> bool;
     /// A directory where the API layer may stage uploads before `commit`.
     fn staging_dir(&self) -> PathBuf;
-    async fn create_session(&self) -> Result<SessionMeta, StoreError>;
+    /// A new session, unless `max_sessions` are alive (`TooManySessions`).
+    async fn create_session(&self, max_sessions: u64) -> Result<SessionMeta, StoreError>;
     /// The session, its last use moved to now; `SessionNotFound` when unknown or expired.
+    /// When storage takes no writes the session is still returned (reads keep working);
+    /// only its expiry does not move.
     async fn touch(&self, id: SessionId) -> Result<SessionMeta, StoreError>;
+    /// Refuses early (before an upload is received) when `incoming` more bytes could not
+    /// be written: free disk under `min-free-disk-mb`. The commit checks again.
+    async fn check_space(&self, incoming: u64) -> Result<(), StoreError>;
     /// Adds all `staged` profiles or none (quota errors leave the session as it was).
     async fn commit(
         &self,
         id: SessionId,
         staged: Vec<Staged>,
         quotas: Quotas,
-    ) -> Result<Vec<ProfileMeta>, StoreError>;
+    ) -> Result<Vec<ProfileSummary>, StoreError>;
     /// Profiles in upload order (newest last).
-    async fn list(&self, id: SessionId) -> Result<Vec<ProfileMeta>, StoreError>;
-    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileMeta, StoreError>;
+    async fn list(&self, id: SessionId) -> Result<Vec<ProfileSummary>, StoreError>;
+    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileSummary, StoreError>;
     async fn bytes(&self, id: SessionId, profile: ProfileId) -> Result<Vec<u8>, StoreError>;
     async fn delete(&self, id: SessionId, profile: ProfileId) -> Result<(), StoreError>;
     /// Deletes every profile; the session stays. Returns how many were deleted.

@@ -7,7 +7,14 @@
 //! profdiff:s:<session>              hash: created_ms, last_used_ms, bytes
 //! profdiff:s:<session>:p            hash: <profile id> -> summary (JSON)
 //! profdiff:s:<session>:b:<profile>  the uploaded bytes
+//! profdiff:sessions                 sorted set: session id -> expiry (ms), to count live
+//!                                   sessions for `max-sessions` without scanning keys;
+//!                                   expires with the most recently used session
 //! ```
+//!
+//! At `maxmemory` (run Redis with `maxmemory-policy noeviction`, so that it refuses writes
+//! rather than evicting sessions), writes answer 507 and reads keep working: a touch that
+//! cannot be written falls back to reading the session.
 //!
 //! Every change that touches more than one key, and every quota check with its insert, is
 //! one Lua script, which Redis runs atomically: two instances never lose or mix updates.
@@ -21,10 +28,11 @@ use async_trait::async_trait;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use super::{ProfileMeta, Quotas, SessionMeta, SessionStats, Staged, Store, StoreError, now_ms};
-use crate::server::ids::{ProfileId, SessionId};
+use super::{ProfileSummary, Quotas, SessionMeta, SessionStats, Staged, Store, StoreError, now_ms};
+use crate::model::{ProfileId, SessionId};
 
 const PREFIX: &str = "profdiff:s:";
+const SESSIONS: &str = "profdiff:sessions";
 
 pub struct RedisStore {
     conn: ConnectionManager,
@@ -32,7 +40,19 @@ pub struct RedisStore {
     staging: tempfile::TempDir,
 }
 
+const FULL: &str = "the server's storage (Redis) is full; uploads are refused until it has room \
+                    (reads still work)";
+
+/// Whether Redis refused a write for want of memory.
+fn out_of_memory(e: &redis::RedisError) -> bool {
+    // Pipelines report their commands' errors inside one error: look at the text too.
+    e.code() == Some("OOM") || e.to_string().contains("OOM")
+}
+
 fn unavailable(e: redis::RedisError) -> StoreError {
+    if out_of_memory(&e) {
+        return StoreError::NoSpace(FULL.into());
+    }
     StoreError::Unavailable(format!("redis: {e}"))
 }
 
@@ -40,14 +60,33 @@ fn session_key(id: SessionId) -> String {
     format!("{PREFIX}{id}")
 }
 
+/// Creates a session unless `max` are alive. KEYS: session hash, sessions set; ARGV: ttl,
+/// now, max, id. Returns 1, or 0 when full. Its first write is the HSET: Redis checks
+/// `maxmemory` at a script's first write only, and one that frees memory (the cleanup of
+/// expired ids) would let every later write through.
+const CREATE: &str = r#"
+local now = tonumber(ARGV[2])
+if redis.call('ZCOUNT', KEYS[2], now, '+inf') >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'created_ms', ARGV[2], 'last_used_ms', ARGV[2], 'bytes', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+"#;
+
 /// Refreshes the TTL of a session's keys and marks it used; returns nil when the session
-/// does not exist (expired or never created).
+/// does not exist (expired or never created). KEYS: session hash, sessions set; ARGV: ttl,
+/// now, id.
 const TOUCH: &str = r#"
 local s = KEYS[1]
 if redis.call('EXISTS', s) == 0 then return false end
 local ttl = tonumber(ARGV[1])
 redis.call('HSET', s, 'last_used_ms', ARGV[2])
 redis.call('PEXPIRE', s, ttl)
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[3])
+-- The index outlives no session: it expires when the most recently used one does.
+redis.call('PEXPIRE', KEYS[2], ttl)
 local p = s .. ':p'
 if redis.call('EXISTS', p) == 1 then
   redis.call('PEXPIRE', p, ttl)
@@ -156,37 +195,57 @@ impl Store for RedisStore {
         self.staging.path().to_path_buf()
     }
 
-    async fn create_session(&self) -> Result<SessionMeta, StoreError> {
+    async fn create_session(&self, max_sessions: u64) -> Result<SessionMeta, StoreError> {
         let now = now_ms();
         let meta = SessionMeta {
             id: SessionId::new(),
             created_ms: now,
             last_used_ms: now,
         };
-        let key = session_key(meta.id);
         let mut c = self.conn();
-        redis::pipe()
-            .atomic()
-            .hset_multiple(
-                &key,
-                &[("created_ms", now), ("last_used_ms", now), ("bytes", 0)],
-            )
-            .pexpire(&key, self.ttl_ms)
-            .query_async::<()>(&mut c)
+        let created: i64 = redis::Script::new(CREATE)
+            .key(session_key(meta.id))
+            .key(SESSIONS)
+            .arg(self.ttl_ms)
+            .arg(now)
+            .arg(max_sessions)
+            .arg(meta.id.to_string())
+            .invoke_async(&mut c)
             .await
             .map_err(unavailable)?;
+        if created == 0 {
+            return Err(StoreError::TooManySessions(max_sessions));
+        }
         Ok(meta)
     }
 
     async fn touch(&self, id: SessionId) -> Result<SessionMeta, StoreError> {
         let mut c = self.conn();
-        let got: Option<(i64, i64)> = redis::Script::new(TOUCH)
+        let touched: Result<Option<(i64, i64)>, _> = redis::Script::new(TOUCH)
             .key(session_key(id))
+            .key(SESSIONS)
             .arg(self.ttl_ms)
             .arg(now_ms())
+            .arg(id.to_string())
             .invoke_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+            .await;
+        let got = match touched {
+            Ok(got) => got,
+            // At maxmemory the refresh (a write) is refused; the session is still there to
+            // be read, so reads go on, only its expiry does not move.
+            Err(e) if out_of_memory(&e) => {
+                tracing::warn!(session = %id.short(), "cannot record the session's use: Redis is at maxmemory");
+                let (created, last): (Option<i64>, Option<i64>) = redis::cmd("HMGET")
+                    .arg(session_key(id))
+                    .arg("created_ms")
+                    .arg("last_used_ms")
+                    .query_async(&mut c)
+                    .await
+                    .map_err(unavailable)?;
+                created.zip(last)
+            }
+            Err(e) => return Err(unavailable(e)),
+        };
         let (created_ms, last_used_ms) = got.ok_or(StoreError::SessionNotFound)?;
         Ok(SessionMeta {
             id,
@@ -195,12 +254,34 @@ impl Store for RedisStore {
         })
     }
 
+    /// Refuses early when Redis reports that `incoming` more bytes would pass its
+    /// `maxmemory` (0: no limit).
+    async fn check_space(&self, incoming: u64) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let info: String = redis::cmd("INFO")
+            .arg("memory")
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        let field = |name: &str| -> Option<u64> {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        match (field("used_memory"), field("maxmemory")) {
+            (Some(used), Some(max)) if max > 0 && used.saturating_add(incoming) > max => {
+                Err(StoreError::NoSpace(FULL.into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     async fn commit(
         &self,
         id: SessionId,
         staged: Vec<Staged>,
         quotas: Quotas,
-    ) -> Result<Vec<ProfileMeta>, StoreError> {
+    ) -> Result<Vec<ProfileSummary>, StoreError> {
         let script = redis::Script::new(COMMIT);
         let mut invocation = script.prepare_invoke();
         invocation
@@ -233,11 +314,11 @@ impl Store for RedisStore {
         }
     }
 
-    async fn list(&self, id: SessionId) -> Result<Vec<ProfileMeta>, StoreError> {
+    async fn list(&self, id: SessionId) -> Result<Vec<ProfileSummary>, StoreError> {
         let mut c = self.conn();
         let key = session_key(id);
+        // Not a MULTI transaction: at maxmemory Redis refuses to queue even reads in one.
         let (exists, metas): (bool, Vec<String>) = redis::pipe()
-            .atomic()
             .exists(&key)
             .hvals(format!("{key}:p"))
             .query_async(&mut c)
@@ -246,7 +327,7 @@ impl Store for RedisStore {
         if !exists {
             return Err(StoreError::SessionNotFound);
         }
-        let mut out: Vec<ProfileMeta> = metas
+        let mut out: Vec<ProfileSummary> = metas
             .iter()
             .filter_map(|m| serde_json::from_str(m).ok())
             .collect();
@@ -254,11 +335,10 @@ impl Store for RedisStore {
         Ok(out)
     }
 
-    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileMeta, StoreError> {
+    async fn meta(&self, id: SessionId, profile: ProfileId) -> Result<ProfileSummary, StoreError> {
         let mut c = self.conn();
         let key = session_key(id);
         let (exists, meta): (bool, Option<String>) = redis::pipe()
-            .atomic()
             .exists(&key)
             .hget(format!("{key}:p"), profile.to_string())
             .query_async(&mut c)

@@ -18,31 +18,24 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::engine::compare::edges::{EdgeRow, Edges};
-use crate::engine::compare::runs::{Matrix, RunsComparison};
-use crate::engine::compare::{Comparison, Counts, Row, Status};
+use crate::engine::compare::export::Format;
+use crate::engine::compare::{Comparison, Counts, Metric, Row, Status};
+use crate::model::{Mode, Outcome, ProfileId, ProfileSummary};
 use crate::ui::browser;
 use crate::ui::fmt;
-use crate::ui::order;
 use crate::ui::session::SessionCtx;
-use crate::ui::types::{Mode, ProfileSummary};
 use crate::ui::widgets::TextFilter;
 use crate::ui::widgets::{Pager, SortHeader};
 use chart::DeltaChart;
+use columns::{Col, GROUPS};
 use server::*;
 use state::ViewState;
 
 /// Rows per page of the diff table.
 pub const PAGE: usize = 100;
 
-/// A computed comparison, as the server sends it.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-pub enum Loaded {
-    Two(Arc<Comparison>),
-    Runs(Arc<RunsComparison>),
-    Matrix(Arc<Matrix>),
-}
-
-/// Positions of the rows the view shows, in order.
+/// Positions of the rows the view shows, in order: filtered by status and text, sorted by
+/// the view's column.
 pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
     let filter = TextFilter::new(&v.filter, false).unwrap_or_default();
     let mut idx: Vec<usize> = (0..c.rows.len())
@@ -51,24 +44,15 @@ pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
             v.statuses.contains(&r.status) && filter.matches(&r.display)
         })
         .collect();
-    let col = v.sort_column();
-    if columns::is_text(&col) && col != "status" {
-        let keys: Vec<String> = c.rows.iter().map(|r| columns::text(r, &col)).collect();
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        order::by_text(&mut idx, &keys, v.reverse);
-    } else {
-        // Numbers: largest first; status: by severity (its rank, smallest first).
-        let keys: Vec<Option<f64>> = c.rows.iter().map(|r| columns::value(r, &col)).collect();
-        order::by_number(&mut idx, &keys, col == "status", v.reverse);
-    }
+    columns::sorted(&c.rows, &mut idx, v.sort_column(), v.reverse);
     idx
 }
 
-fn profile_name(list: &Option<Vec<ProfileSummary>>, id: &str) -> String {
+fn profile_name(list: &Option<Vec<ProfileSummary>>, id: &ProfileId) -> String {
     list.as_ref()
-        .and_then(|l| l.iter().find(|p| p.id == id))
+        .and_then(|l| l.iter().find(|p| p.id == *id))
         .map(|p| p.name.clone())
-        .unwrap_or_else(|| id.chars().take(8).collect())
+        .unwrap_or_else(|| id.short())
 }
 
 /// The comparison page as a lazily loaded route: built with `cargo leptos --split`, its code
@@ -105,7 +89,7 @@ pub fn ComparePage() -> impl IntoView {
         );
     });
     let req = Memo::new(move |_| view_state.with(|v| v.req.clone()));
-    let data = RwSignal::new(None::<Result<Loaded, String>>);
+    let data = RwSignal::new(None::<Result<Outcome, String>>);
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
@@ -141,9 +125,9 @@ pub fn ComparePage() -> impl IntoView {
             }.into_any(),
             None => view! { <p class="loading" data-testid="loading">"Comparing…"</p> }.into_any(),
             Some(Err(e)) => view! { <section class="card"><p class="error" role="alert" data-testid="compare-error">{e}</p></section> }.into_any(),
-            Some(Ok(Loaded::Two(c))) => view! { <TwoWay c view_state apply/> }.into_any(),
-            Some(Ok(Loaded::Runs(c))) => view! { <tables::RunsView c view_state apply/> }.into_any(),
-            Some(Ok(Loaded::Matrix(m))) => view! { <tables::MatrixView m view_state apply/> }.into_any(),
+            Some(Ok(Outcome::Two(c))) => view! { <TwoWay c view_state apply/> }.into_any(),
+            Some(Ok(Outcome::Runs(c))) => view! { <tables::RunsView c view_state apply/> }.into_any(),
+            Some(Ok(Outcome::Matrix(m))) => view! { <tables::MatrixView m view_state apply/> }.into_any(),
         }}
     }
 }
@@ -153,6 +137,9 @@ pub fn ComparePage() -> impl IntoView {
 fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     let set_side = move |side: char, id: String| {
+        let Ok(id) = ProfileId::parse(&id) else {
+            return;
+        };
         let mut v = view_state.get_untracked();
         v.req.mode = Mode::Two;
         let other = if side == 'a' { &v.req.b } else { &v.req.a }
@@ -193,18 +180,18 @@ fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                 <select
                     data-testid=if side == 'a' { "pick-baseline" } else { "pick-candidate" }
                     on:change=move |ev| set_side(side, event_target_value(&ev))
-                    prop:value=move || current().unwrap_or_default()
+                    prop:value=move || current().map(|id| id.to_string()).unwrap_or_default()
                 >
                     <option value="" disabled selected=move || current().is_none()>"— choose —"</option>
                     {move || ctx.profiles.get().unwrap_or_default().into_iter().map(|p| {
-                        let id = p.id.clone();
-                        view! { <option value=p.id.clone() selected=move || current().as_deref() == Some(id.as_str())>{p.name}</option> }
+                        let id = p.id;
+                        view! { <option value=p.id.to_string() selected=move || current() == Some(id)>{p.name}</option> }
                     }).collect_view()}
                 </select>
             </label>
         }
     };
-    let names = move |ids: Vec<String>| {
+    let names = move |ids: Vec<ProfileId>| {
         let list = ctx.profiles.get();
         ids.iter()
             .map(|id| profile_name(&list, id))
@@ -254,15 +241,14 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
             .filter(|x| x.is_finite() && *x >= 0.0)
     };
     let status = RwSignal::new(None::<(bool, String)>);
-    let export = move |format: &'static str| {
+    let export = move |format: Format| {
         let Some(session) = ctx.id.get_untracked() else {
             return;
         };
         let v = view_state.get_untracked();
-        let sort = columns::engine_sort(&v.sort_column()).map(str::to_string);
         let names = {
             let list = ctx.profiles.get_untracked();
-            let stem = |ids: &[String]| {
+            let stem = |ids: &[ProfileId]| {
                 ids.first()
                     .map(|id| profile_name(&list, id))
                     .unwrap_or_default()
@@ -277,12 +263,17 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                 _ => format!("{}-vs-{}", clean(stem(&v.req.a)), clean(stem(&v.req.b))),
             }
         };
-        status.set(Some((true, format!("exporting {format}…"))));
+        let ext = match format {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            _ => "md",
+        };
+        status.set(Some((true, format!("exporting {ext}…"))));
         spawn_local(async move {
-            match export_comparison(session, v.req.clone(), format.to_string(), sort, v.reverse)
+            match export_comparison(session, v.req.clone(), format, v.sort_column(), v.reverse)
                 .await
             {
-                Ok(text) if format == "markdown" => match browser::copy_text(&text).await {
+                Ok(text) if format == Format::Markdown => match browser::copy_text(&text).await {
                     Ok(()) => status.set(Some((
                         true,
                         format!(
@@ -293,23 +284,13 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                     Err(e) => status.set(Some((false, e))),
                 },
                 Ok(text) => {
-                    let mime = if format == "csv" {
+                    let mime = if format == Format::Csv {
                         "text/csv"
                     } else {
                         "application/json"
                     };
-                    browser::save_text(
-                        &format!(
-                            "profdiff-{names}.{}",
-                            if format == "csv" { "csv" } else { "json" }
-                        ),
-                        mime,
-                        &text,
-                    );
-                    status.set(Some((
-                        true,
-                        format!("{} saved", format.to_ascii_uppercase()),
-                    )));
+                    browser::save_text(&format!("profdiff-{names}.{ext}"), mime, &text);
+                    status.set(Some((true, format!("{} saved", ext.to_ascii_uppercase()))));
                 }
                 Err(e) => status.set(Some((false, ctx.error(e)))),
             }
@@ -323,11 +304,11 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                     <span>"Metric"</span>
                     <select
                         data-testid="metric"
-                        prop:value=move || view_state.with(|v| v.req.metric.clone())
-                        on:change=move |ev| { let m = event_target_value(&ev); change(Box::new(move |v| { v.req.metric = m; v.sort.clear(); })) }
+                        prop:value=move || view_state.with(|v| v.req.metric.as_str())
+                        on:change=move |ev| if let Some(m) = Metric::parse(&event_target_value(&ev)) { change(Box::new(move |v| { v.req.metric = m; v.sort = None; })) }
                     >
-                        <option value="tottime" selected=move || view_state.with(|v| v.req.metric == "tottime")>"tottime (own time)"</option>
-                        <option value="cumtime" selected=move || view_state.with(|v| v.req.metric == "cumtime")>"cumtime (with callees)"</option>
+                        <option value="tottime" selected=move || view_state.with(|v| v.req.metric == Metric::Tottime)>"tottime (own time)"</option>
+                        <option value="cumtime" selected=move || view_state.with(|v| v.req.metric == Metric::Cumtime)>"cumtime (with callees)"</option>
                     </select>
                 </label>
                 <Show when=move || mode() == Mode::Two>
@@ -366,9 +347,9 @@ fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl Into
                     </label>
                 </Show>
                 <div class="exports">
-                    <button type="button" class="btn" data-testid="export-markdown" on:click=move |_| export("markdown")>"Copy Markdown"</button>
-                    <button type="button" class="btn" data-testid="export-csv" on:click=move |_| export("csv")>"CSV"</button>
-                    <button type="button" class="btn" data-testid="export-json" on:click=move |_| export("json")>"JSON"</button>
+                    <button type="button" class="btn" data-testid="export-markdown" on:click=move |_| export(Format::Markdown)>"Copy Markdown"</button>
+                    <button type="button" class="btn" data-testid="export-csv" on:click=move |_| export(Format::Csv)>"CSV"</button>
+                    <button type="button" class="btn" data-testid="export-json" on:click=move |_| export(Format::Json)>"JSON"</button>
                 </div>
             </div>
             {move || status.get().map(|(ok, m)| view! { <p class={if ok { "ok" } else { "error" }} role="status" data-testid="export-status">{m}</p> })}
@@ -475,26 +456,30 @@ fn TwoWay(
     // Selecting a row (table or chart) shows it: its status and page are brought into view.
     let select = Callback::new({
         let c = c.clone();
-        move |display: String| {
+        move |row: usize| {
+            let Some(r) = c.rows.get(row) else { return };
             let mut v = view_state.get_untracked();
-            if let Some(r) = c.rows.iter().find(|r| r.display == display)
-                && !v.statuses.contains(&r.status)
-            {
+            if !v.statuses.contains(&r.status) {
                 v.statuses.push(r.status);
             }
-            let mut pos = ordered(&c, &v)
-                .iter()
-                .position(|&i| c.rows[i].display == display);
+            let mut pos = ordered(&c, &v).iter().position(|&i| i == row);
             if pos.is_none() {
                 v.filter.clear();
-                pos = ordered(&c, &v)
-                    .iter()
-                    .position(|&i| c.rows[i].display == display);
+                pos = ordered(&c, &v).iter().position(|&i| i == row);
             }
             v.page = pos.map(|p| p / PAGE).unwrap_or(0);
-            v.row = Some(display);
+            v.row = Some(row);
             apply.run(v);
             browser::scroll_into_view("selected-row");
+        }
+    });
+    // The chart names its bars by display name.
+    let select_named = Callback::new({
+        let c = c.clone();
+        move |display: String| {
+            if let Some(i) = c.rows.iter().position(|r| r.display == display) {
+                select.run(i);
+            }
         }
     });
     let page = Signal::derive(move || view_state.with(|v| v.page));
@@ -503,12 +488,12 @@ fn TwoWay(
         v.page = p;
         apply.run(v);
     });
-    let sort_by = move |id: &'static str| {
+    let sort_by = move |col: Col| {
         let mut v = view_state.get_untracked();
-        if v.sort_column() == id {
+        if v.sort_column() == col {
             v.reverse = !v.reverse;
         } else {
-            v.sort = id.to_string();
+            v.sort = Some(col);
             v.reverse = false;
         }
         v.page = 0;
@@ -520,15 +505,17 @@ fn TwoWay(
     } else {
         "absolute times".to_string()
     };
-    let selected = Signal::derive(move || view_state.with(|v| v.row.clone()));
+    let selected = Signal::derive(move || view_state.with(|v| v.row));
+    let selected_name = Signal::derive({
+        let c = c.clone();
+        move || {
+            selected
+                .get()
+                .and_then(|i| c.rows.get(i))
+                .map(|r| r.display.clone())
+        }
+    });
     let rows_c = c.clone();
-    let groups = [
-        ("", 3),
-        ("baseline", 7),
-        ("candidate", 7),
-        ("Δ", 5),
-        ("ratio", 2),
-    ];
     view! {
         <section class="card">
             <dl class="cards" data-testid="summary-cards">
@@ -553,7 +540,7 @@ fn TwoWay(
         </section>
         <section class="card">
             <h2>"Largest changes"</h2>
-            <DeltaChart regressions=s.top_regressions.clone() improvements=s.top_improvements.clone() selected on_select=select/>
+            <DeltaChart regressions=s.top_regressions.clone() improvements=s.top_improvements.clone() selected=selected_name on_select=select_named/>
         </section>
         <section class="card">
             <div class="toolbar">
@@ -564,19 +551,18 @@ fn TwoWay(
                 <table class="data diff" data-testid="diff-table" data-rows=move || order.with(Vec::len)>
                     <thead>
                         <tr class="groups">
-                            {groups.into_iter().map(|(g, n)| view! { <th colspan=n scope="colgroup" class=format!("group-{}", if g.is_empty() { "none" } else { g })>{g}</th> }).collect_view()}
+                            {GROUPS.into_iter().map(|(g, n)| view! { <th colspan=n scope="colgroup" class=format!("group-{}", if g.is_empty() { "none" } else { g })>{g}</th> }).collect_view()}
                         </tr>
                         <tr>
-                            {columns::all().map(|col| {
-                                let id = col.id;
+                            {Col::all().map(|col| {
                                 view! {
                                     <SortHeader
-                                        label=col.label
-                                        title=col.title
-                                        numeric=!columns::is_text(id)
-                                        active=Signal::derive(move || view_state.with(|v| v.sort_column() == id))
-                                        descending=Signal::derive(move || view_state.with(|v| (columns::is_text(id) && id != "status") == v.reverse))
-                                        on_sort=Callback::new(move |_| sort_by(id))
+                                        label=col.label()
+                                        title=col.title()
+                                        numeric=col.is_numeric()
+                                        active=Signal::derive(move || view_state.with(|v| v.sort_column() == col))
+                                        descending=Signal::derive(move || view_state.with(|v| col.is_text() == v.reverse))
+                                        on_sort=Callback::new(move |_| sort_by(col))
                                     />
                                 }
                             }).collect_view()}
@@ -589,9 +575,7 @@ fn TwoWay(
                             order.with(|o| {
                                 o.iter().skip(start).take(PAGE).map(|&i| {
                                     let r: &Row = &rows_c.rows[i];
-                                    let is_sel = sel.as_deref() == Some(r.display.as_str());
-                                    let display = r.display.clone();
-                                    let d2 = r.display.clone();
+                                    let is_sel = sel == Some(i);
                                     view! {
                                         <tr
                                             class=format!("row-{}", r.status.as_str())
@@ -600,16 +584,17 @@ fn TwoWay(
                                             tabindex="0"
                                             data-testid="diff-row"
                                             data-status=r.status.as_str()
-                                            on:click=move |_| select.run(display.clone())
-                                            on:keydown=move |ev| if ev.key() == "Enter" { select.run(d2.clone()) }
+                                            data-row=i
+                                            on:click=move |_| select.run(i)
+                                            on:keydown=move |ev| if ev.key() == "Enter" { select.run(i) }
                                         >
-                                            {columns::all().map(|col| {
-                                                let text = columns::cell(r, col.id);
-                                                match col.id {
-                                                    "function" => view! { <td class="fn" title=r.baseline_function.as_ref().map(|b| format!("baseline: {}:{}({})", b.file, b.line, b.name))>{text}</td> }.into_any(),
-                                                    "status" => view! { <td>{status_chip(r.status)}</td> }.into_any(),
-                                                    "match" => view! { <td class="match">{text}</td> }.into_any(),
-                                                    id => view! { <td class="num" data-col=id title=columns::exact(r, id)>{text}</td> }.into_any(),
+                                            {Col::all().map(|col| {
+                                                let text = col.cell(r);
+                                                match col {
+                                                    Col::Function => view! { <td class="fn" title=r.baseline_function.as_ref().map(|b| format!("baseline: {}:{}({})", b.file, b.line, b.name))>{text}</td> }.into_any(),
+                                                    Col::Status => view! { <td>{status_chip(r.status)}</td> }.into_any(),
+                                                    Col::Match => view! { <td class="match">{text}</td> }.into_any(),
+                                                    col => view! { <td class="num" data-col=col.id() title=col.exact(r)>{text}</td> }.into_any(),
                                                 }
                                             }).collect_view()}
                                         </tr>
@@ -636,7 +621,7 @@ fn TwoWay(
 #[component]
 fn EdgePanel(view_state: Memo<ViewState>, ctx: SessionCtx) -> impl IntoView {
     let edges = RwSignal::new(None::<Result<Edges, String>>);
-    let key = Memo::new(move |_| view_state.with(|v| (v.req.clone(), v.row.clone())));
+    let key = Memo::new(move |_| view_state.with(|v| (v.req.clone(), v.row)));
     Effect::new(move |_| {
         let (req, row) = key.get();
         let (Some(row), Some(session)) = (row, ctx.id.get_untracked()) else {
@@ -752,7 +737,7 @@ mod tests {
     fn sorting_is_signed_and_puts_missing_values_last() {
         let c = pair();
         let by_pct = ViewState {
-            sort: "d.pct".into(),
+            sort: Some(Col::DeltaPct),
             ..ViewState::default()
         };
         // new and removed have no relative change: last, whichever the direction.
@@ -769,14 +754,14 @@ mod tests {
             ["improve", "work", "regress", "added_fn", "removed_fn"]
         );
         let by_name = ViewState {
-            sort: "function".into(),
+            sort: Some(Col::Function),
             ..ViewState::default()
         };
         let sorted = names(&c, &by_name);
         // by display: src/a/… (removed) before src/b/…, then by line.
         assert_eq!(sorted.first().unwrap(), "removed_fn");
         let by_status = ViewState {
-            sort: "status".into(),
+            sort: Some(Col::Status),
             ..ViewState::default()
         };
         let statuses: Vec<Status> = ordered(&c, &by_status)
@@ -818,17 +803,18 @@ mod tests {
             .iter()
             .find(|r| r.function.name == "regress")
             .unwrap();
-        assert_eq!(columns::cell(r, "r.tottime"), "2.75×");
-        assert_eq!(columns::cell(r, "d.pct"), "+175%");
-        assert_eq!(columns::cell(r, "match"), "path");
-        assert_eq!(columns::cell(r, "a.ncalls"), "3");
+        assert_eq!(Col::RatioTottime.cell(r), "2.75×");
+        assert_eq!(Col::DeltaPct.cell(r), "+175%");
+        assert_eq!(Col::Match.cell(r), "path");
+        assert_eq!(Col::parse("a.ncalls").unwrap().cell(r), "3");
         let added = c
             .rows
             .iter()
             .find(|r| r.function.name == "added_fn")
             .unwrap();
-        assert_eq!(columns::cell(added, "a.tottime"), "—");
-        assert_eq!(columns::value(added, "a.tottime"), None);
-        assert_eq!(columns::all().count(), 24);
+        let a_tottime = Col::parse("a.tottime").unwrap();
+        assert_eq!(a_tottime.cell(added), "—");
+        assert_eq!(a_tottime.value(added), None);
+        assert_eq!(Col::all().count(), 24);
     }
 }

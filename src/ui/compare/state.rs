@@ -3,8 +3,9 @@
 
 use leptos_router::params::ParamsMap;
 
-use crate::engine::compare::Status;
-use crate::ui::types::{CompareReq, Mode};
+use super::columns::Col;
+use crate::engine::compare::{Metric, Status};
+use crate::model::{CompareRequest, Mode, ProfileId};
 
 /// Statuses shown when the URL does not say.
 pub const DEFAULT_STATUSES: [Status; 4] =
@@ -13,31 +14,24 @@ pub const DEFAULT_STATUSES: [Status; 4] =
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
     /// What decides the numbers (a change refetches).
-    pub req: CompareReq,
-    /// Column id (see `columns`); empty: the chosen metric's Δ.
-    pub sort: String,
+    pub req: CompareRequest,
+    /// The sort column; `None`: the chosen metric's Δ.
+    pub sort: Option<Col>,
     /// Flip the column's natural order (numbers: largest first; names: A→Z).
     pub reverse: bool,
     pub statuses: Vec<Status>,
     pub filter: String,
-    /// The selected row's display name.
-    pub row: Option<String>,
+    /// The selected row: its position in the comparison's rows (the same request always
+    /// computes the same rows in the same order, so the position is a stable address).
+    pub row: Option<usize>,
     pub page: usize,
 }
 
 impl Default for ViewState {
     fn default() -> Self {
         ViewState {
-            req: CompareReq {
-                mode: Mode::Two,
-                a: Vec::new(),
-                b: Vec::new(),
-                metric: "tottime".into(),
-                normalize: false,
-                min_ms: 1.0,
-                min_pct: 5.0,
-            },
-            sort: String::new(),
+            req: CompareRequest::default(),
+            sort: None,
             reverse: false,
             statuses: DEFAULT_STATUSES.to_vec(),
             filter: String::new(),
@@ -47,14 +41,21 @@ impl Default for ViewState {
     }
 }
 
-fn ids(s: Option<String>) -> Vec<String> {
+/// Profile ids from a comma-separated list; anything that is not one is left out.
+fn ids(s: Option<String>) -> Vec<ProfileId> {
     s.map(|s| {
         s.split(',')
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
+            .filter_map(|x| ProfileId::parse(x).ok())
             .collect()
     })
     .unwrap_or_default()
+}
+
+fn join(ids: &[ProfileId]) -> String {
+    ids.iter()
+        .map(ProfileId::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn status_name(s: Status) -> &'static str {
@@ -92,7 +93,7 @@ impl ViewState {
             .and_then(|m| Mode::parse(&m))
             .unwrap_or(d.req.mode);
         ViewState {
-            req: CompareReq {
+            req: CompareRequest {
                 mode,
                 a: ids(q.get("a")),
                 // A matrix is one series: `b` has no meaning there.
@@ -103,20 +104,20 @@ impl ViewState {
                 },
                 metric: q
                     .get("metric")
-                    .filter(|m| m == "cumtime")
+                    .and_then(|m| Metric::parse(&m))
                     .unwrap_or(d.req.metric),
                 normalize: q.get("norm").is_some_and(|v| v == "1"),
                 min_ms: num("min_ms", d.req.min_ms),
                 min_pct: num("min_pct", d.req.min_pct),
             },
-            sort: q.get("sort").unwrap_or_default(),
+            sort: q.get("sort").and_then(|c| Col::parse(&c)),
             reverse: q.get("rev").is_some_and(|v| v == "1"),
             statuses: match q.get("status") {
                 None => d.statuses,
                 Some(s) => s.split(',').filter_map(parse_status).collect(),
             },
             filter: q.get("q").unwrap_or_default(),
-            row: q.get("row").filter(|r| !r.is_empty()),
+            row: q.get("row").and_then(|r| r.parse().ok()),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     }
@@ -125,12 +126,12 @@ impl ViewState {
         let d = ViewState::default();
         let mut parts = vec![format!("mode={}", self.req.mode.as_str())];
         let mut put = |k: &str, v: String| parts.push(format!("{k}={}", encode(&v)));
-        put("a", self.req.a.join(","));
+        put("a", join(&self.req.a));
         if !self.req.b.is_empty() {
-            put("b", self.req.b.join(","));
+            put("b", join(&self.req.b));
         }
         if self.req.metric != d.req.metric {
-            put("metric", self.req.metric.clone());
+            put("metric", self.req.metric.as_str().to_string());
         }
         if self.req.normalize {
             put("norm", "1".into());
@@ -141,8 +142,8 @@ impl ViewState {
         if self.req.min_pct != d.req.min_pct {
             put("min_pct", self.req.min_pct.to_string());
         }
-        if !self.sort.is_empty() {
-            put("sort", self.sort.clone());
+        if let Some(col) = self.sort {
+            put("sort", col.id());
         }
         if self.reverse {
             put("rev", "1".into());
@@ -160,8 +161,8 @@ impl ViewState {
         if !self.filter.is_empty() {
             put("q", self.filter.clone());
         }
-        if let Some(r) = &self.row {
-            put("row", r.clone());
+        if let Some(r) = self.row {
+            put("row", r.to_string());
         }
         if self.page > 0 {
             put("page", self.page.to_string());
@@ -171,7 +172,7 @@ impl ViewState {
 
     /// What decides which rows show and in which order: selecting a row or turning a page
     /// does not change it, so neither re-sorts.
-    pub fn order_key(&self) -> (Vec<Status>, String, String, bool) {
+    pub fn order_key(&self) -> (Vec<Status>, String, Col, bool) {
         (
             self.statuses.clone(),
             self.filter.clone(),
@@ -181,12 +182,8 @@ impl ViewState {
     }
 
     /// The sort column, defaulting to the chosen metric's Δ.
-    pub fn sort_column(&self) -> String {
-        if self.sort.is_empty() {
-            format!("d.{}", self.req.metric)
-        } else {
-            self.sort.clone()
-        }
+    pub fn sort_column(&self) -> Col {
+        self.sort.unwrap_or(Col::delta_of(self.req.metric))
     }
 }
 
@@ -197,20 +194,20 @@ mod tests {
     #[test]
     fn query_round_trip() {
         let v = ViewState {
-            req: CompareReq {
+            req: CompareRequest {
                 mode: Mode::Runs,
-                a: vec!["x".into(), "y".into()],
-                b: vec!["z".into()],
-                metric: "cumtime".into(),
+                a: vec![ProfileId::new(), ProfileId::new()],
+                b: vec![ProfileId::new()],
+                metric: Metric::Cumtime,
                 normalize: true,
                 min_ms: 0.5,
                 min_pct: 10.0,
             },
-            sort: "d.pct".into(),
+            sort: Some(Col::DeltaPct),
             reverse: true,
             statuses: vec![Status::Slower],
             filter: "a b&c=(d)".into(),
-            row: Some("~:0(<built-in method time.sleep>)".into()),
+            row: Some(17),
             page: 3,
         };
         let q = v.to_query();

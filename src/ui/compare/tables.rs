@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::columns::{Col, Field, Side};
 use super::state::ViewState;
 use super::{FilterBox, PAGE, StatusChips, chip_counts};
+use crate::engine::compare::Metric;
 use crate::engine::compare::runs::{Matrix, RunsComparison, Spread};
 use crate::ui::fmt;
 use crate::ui::order;
@@ -78,29 +80,62 @@ fn strip(a: &Spread, b: &Spread) -> impl IntoView + use<> {
     }
 }
 
+/// The columns the runs and matrix tables sort by: the function, each side's value (the
+/// chosen metric's median for runs, the first and last profile's for a matrix), the change
+/// and the relative change. In the URL they are the diff table's columns of the same
+/// meaning.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum By {
+    Function,
+    A,
+    B,
+    Delta,
+    Pct,
+}
+
+impl By {
+    /// The view's sort, as one of these (the change, when it is none of them).
+    fn of(v: &ViewState) -> By {
+        match v.sort {
+            Some(Col::Function) => By::Function,
+            Some(Col::Side(Side::A, _)) => By::A,
+            Some(Col::Side(Side::B, _)) => By::B,
+            Some(Col::DeltaPct) => By::Pct,
+            _ => By::Delta,
+        }
+    }
+
+    fn col(self, v: &ViewState) -> Col {
+        let field = match v.req.metric {
+            Metric::Tottime => Field::Tottime,
+            Metric::Cumtime => Field::Cumtime,
+        };
+        match self {
+            By::Function => Col::Function,
+            By::A => Col::Side(Side::A, field),
+            By::B => Col::Side(Side::B, field),
+            By::Delta => Col::delta_of(v.req.metric),
+            By::Pct => Col::DeltaPct,
+        }
+    }
+}
+
 fn sort_header(
-    id: &'static str,
+    by: By,
     label: &'static str,
     view_state: Memo<ViewState>,
     apply: Callback<ViewState>,
 ) -> impl IntoView {
-    let current = move || {
-        let s = view_state.with(|v| v.sort.clone());
-        if ["pct", "function", "a", "b"].contains(&s.as_str()) {
-            s
-        } else {
-            "delta".to_string()
-        }
-    };
+    let current = move || view_state.with(By::of);
     view! {
         <SortHeader
             label
-            numeric=id != "function"
-            active=Signal::derive(move || current() == id)
-            descending=Signal::derive(move || (id == "function") == view_state.with(|v| v.reverse))
+            numeric=by != By::Function
+            active=Signal::derive(move || current() == by)
+            descending=Signal::derive(move || (by == By::Function) == view_state.with(|v| v.reverse))
             on_sort=Callback::new(move |_| {
                 let mut v = view_state.get_untracked();
-                if current() == id { v.reverse = !v.reverse } else { v.sort = id.to_string(); v.reverse = false }
+                if current() == by { v.reverse = !v.reverse } else { v.sort = Some(by.col(&v)); v.reverse = false }
                 v.page = 0;
                 apply.run(v);
             })
@@ -108,25 +143,21 @@ fn sort_header(
     }
 }
 
-/// Sorts `idx` by the view's sort (`delta`, `pct`, `function`, `a`, `b`).
+/// Sorts `idx` by the view's sort.
 fn sort_idx(
     idx: &mut [usize],
     v: &ViewState,
-    num: impl Fn(usize, &str) -> Option<f64>,
+    num: impl Fn(usize, By) -> Option<f64>,
     name: impl Fn(usize) -> String,
 ) {
-    let col = if ["pct", "function", "a", "b"].contains(&v.sort.as_str()) {
-        v.sort.as_str()
-    } else {
-        "delta"
-    };
+    let by = By::of(v);
     let all = 0..idx.iter().max().map_or(0, |m| m + 1);
-    if col == "function" {
+    if by == By::Function {
         let names: Vec<String> = all.map(name).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         order::by_text(idx, &names, v.reverse);
     } else {
-        let keys: Vec<Option<f64>> = all.map(|i| num(i, col)).collect();
+        let keys: Vec<Option<f64>> = all.map(|i| num(i, by)).collect();
         order::by_number(idx, &keys, false, v.reverse);
     }
 }
@@ -176,9 +207,9 @@ pub fn RunsView(
                 |i, col| {
                     let r = &c2.rows[i];
                     match col {
-                        "pct" => r.pct,
-                        "a" => Some(r.baseline.median),
-                        "b" => Some(r.candidate.median),
+                        By::Pct => r.pct,
+                        By::A => Some(r.baseline.median),
+                        By::B => Some(r.candidate.median),
                         _ => Some(r.delta),
                     }
                 },
@@ -213,15 +244,15 @@ pub fn RunsView(
                 <table class="data runs" data-testid="runs-table" data-rows=move || order.with(Vec::len)>
                     <thead>
                         <tr>
-                            {sort_header("function", "function", view_state, apply)}
+                            {sort_header(By::Function, "function", view_state, apply)}
                             <th scope="col">"status"</th>
                             <th scope="col">"noise"</th>
-                            {sort_header("a", "A median", view_state, apply)}
+                            {sort_header(By::A, "A median", view_state, apply)}
                             <th scope="col" class="num">"A min – max"</th>
-                            {sort_header("b", "B median", view_state, apply)}
+                            {sort_header(By::B, "B median", view_state, apply)}
                             <th scope="col" class="num">"B min – max"</th>
-                            {sort_header("delta", "Δ", view_state, apply)}
-                            {sort_header("pct", "Δ%", view_state, apply)}
+                            {sort_header(By::Delta, "Δ", view_state, apply)}
+                            {sort_header(By::Pct, "Δ%", view_state, apply)}
                             <th scope="col">"runs (A above, B below)"</th>
                         </tr>
                     </thead>
@@ -279,9 +310,9 @@ pub fn MatrixView(
                 |i, col| {
                     let r = &m2.rows[i];
                     match col {
-                        "pct" => r.pct,
-                        "a" => r.values.first().copied().flatten(),
-                        "b" => r.values.last().copied().flatten(),
+                        By::Pct => r.pct,
+                        By::A => r.values.first().copied().flatten(),
+                        By::B => r.values.last().copied().flatten(),
                         _ => Some(r.delta),
                     }
                 },
@@ -304,11 +335,11 @@ pub fn MatrixView(
                 <table class="data matrix" data-testid="matrix-table" data-rows=move || order.with(Vec::len)>
                     <thead>
                         <tr>
-                            {sort_header("function", "function", view_state, apply)}
+                            {sort_header(By::Function, "function", view_state, apply)}
                             {names.iter().map(|n| view! { <th scope="col" class="num">{n.clone()}</th> }).collect_view()}
                             <th scope="col">"trend"</th>
-                            {sort_header("delta", "Δ last − first", view_state, apply)}
-                            {sort_header("pct", "Δ%", view_state, apply)}
+                            {sort_header(By::Delta, "Δ last − first", view_state, apply)}
+                            {sort_header(By::Pct, "Δ%", view_state, apply)}
                         </tr>
                         <tr class="totals">
                             <th scope="row">"total"</th>

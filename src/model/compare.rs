@@ -1,0 +1,161 @@
+//! What a comparison request asks for, and what it answers. The web app's server functions
+//! and `POST /api/compare` both turn their input into a [`CompareRequest`] and run it
+//! through one dispatch (`server::service::compare`).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::ProfileId;
+use crate::engine::compare::runs::{Matrix, RunsComparison};
+use crate::engine::compare::{Comparison, Metric, Options};
+
+/// Which comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One baseline against one candidate.
+    #[default]
+    Two,
+    /// N baseline runs against M candidate runs (medians, noise).
+    Runs,
+    /// K profiles in order, one column each.
+    Matrix,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Two => "two",
+            Mode::Runs => "runs",
+            Mode::Matrix => "matrix",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        Some(match s {
+            "two" => Mode::Two,
+            "runs" => Mode::Runs,
+            "matrix" => Mode::Matrix,
+            _ => return None,
+        })
+    }
+}
+
+/// Everything that decides a comparison's numbers (sort, filters and selection are the
+/// view's business).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareRequest {
+    pub mode: Mode,
+    /// The baseline (two), the baseline runs (runs), or the series in order (matrix).
+    pub a: Vec<ProfileId>,
+    /// The candidate (two) or the candidate runs (runs); empty for matrix.
+    pub b: Vec<ProfileId>,
+    pub metric: Metric,
+    pub normalize: bool,
+    pub min_ms: f64,
+    pub min_pct: f64,
+}
+
+impl Default for CompareRequest {
+    fn default() -> Self {
+        let o = Options::default();
+        CompareRequest {
+            mode: Mode::Two,
+            a: Vec::new(),
+            b: Vec::new(),
+            metric: o.metric,
+            normalize: o.normalize,
+            min_ms: o.min_ms,
+            min_pct: o.min_pct,
+        }
+    }
+}
+
+impl CompareRequest {
+    /// Whether the request names enough profiles for its mode.
+    pub fn is_complete(&self) -> bool {
+        match self.mode {
+            Mode::Two => self.a.len() == 1 && self.b.len() == 1,
+            Mode::Runs => !self.a.is_empty() && !self.b.is_empty(),
+            Mode::Matrix => self.a.len() >= 2,
+        }
+    }
+
+    /// What to ask for when it is not complete.
+    pub fn missing(&self) -> &'static str {
+        match self.mode {
+            Mode::Two => "pick one baseline and one candidate",
+            Mode::Runs => "pick at least one baseline run and one candidate run",
+            Mode::Matrix => "pick two or more profiles for a matrix",
+        }
+    }
+
+    /// The engine's options.
+    pub fn options(&self) -> Options {
+        Options {
+            metric: self.metric,
+            normalize: self.normalize,
+            min_ms: self.min_ms,
+            min_pct: self.min_pct,
+        }
+    }
+
+    /// The cache's key: the same comparison, whatever spelling of its numbers.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{:?}|{:?}",
+            self.mode.as_str(),
+            join(&self.a),
+            join(&self.b),
+            self.metric.as_str(),
+            self.normalize,
+            self.min_ms.to_bits(),
+            self.min_pct.to_bits()
+        )
+    }
+}
+
+fn join(ids: &[ProfileId]) -> String {
+    ids.iter()
+        .map(ProfileId::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A computed comparison, in the form its mode produces.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Outcome {
+    Two(Arc<Comparison>),
+    Runs(Arc<RunsComparison>),
+    Matrix(Arc<Matrix>),
+}
+
+impl Outcome {
+    /// About how many bytes it holds (for the comparison cache).
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text = |rows: usize, avg: usize| rows * (avg + 2 * size_of::<String>());
+        match self {
+            Outcome::Two(c) => {
+                c.rows.len() * size_of::<crate::engine::compare::Row>()
+                    + c.rows
+                        .iter()
+                        .map(|r| 2 * r.display.len() + r.function.file.len())
+                        .sum::<usize>()
+            }
+            Outcome::Runs(r) => r
+                .rows
+                .iter()
+                .map(|row| {
+                    size_of::<crate::engine::compare::runs::RunsRow>()
+                        + 8 * (row.baseline.runs.len() + row.candidate.runs.len())
+                        + 2 * row.display.len()
+                })
+                .sum(),
+            Outcome::Matrix(m) => {
+                text(m.rows.len(), 80) + m.rows.iter().map(|r| 16 * r.values.len()).sum::<usize>()
+            }
+        }
+    }
+}

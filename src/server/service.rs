@@ -1,0 +1,389 @@
+//! What the REST handlers (`api`) and the web app's server functions (`ui::…`) share: open
+//! a session, load profiles, check and run comparisons, store uploads, delete and clear.
+//! Handlers and server functions only translate their inputs into these calls; the limits
+//! of the configuration are checked here, once, for both.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::AppState;
+use super::jobs::Cancel;
+use super::store::{Quotas, SessionMeta, Staged, now_ms};
+use crate::engine::compare::edges::Edges;
+use crate::engine::compare::runs::{compare_runs, matrix};
+use crate::engine::compare::{self, Metric};
+use crate::engine::profile::Budget;
+use crate::engine::{Profile, ProfileError};
+use crate::model::{
+    AppError, CompareRequest, FunctionEdges, Mode, Outcome, ProfileId, ProfileSummary,
+    ProfileTable, SessionId, SessionInfo,
+};
+
+/// Threshold values beyond this are refused (no real change is a billion ms or percent).
+pub const MAX_THRESHOLD: f64 = 1e9;
+
+/// The session `id`, checked to exist; its expiry moves on.
+pub async fn session(state: &AppState, id: SessionId) -> Result<SessionMeta, AppError> {
+    Ok(state.store.touch(id).await?)
+}
+
+/// A new session (503 when `max-sessions` are alive).
+pub async fn create_session(state: &AppState) -> Result<SessionInfo, AppError> {
+    let meta = state
+        .store
+        .create_session(state.config.max_sessions)
+        .await?;
+    tracing::info!(session = %meta.id.short(), "session created");
+    Ok(info(state, &meta, &[]))
+}
+
+/// The session's numbers from its list of profiles.
+pub fn info(state: &AppState, meta: &SessionMeta, list: &[ProfileSummary]) -> SessionInfo {
+    let config = &state.config;
+    let quotas = Quotas::of(config);
+    SessionInfo {
+        id: meta.id,
+        created_ms: meta.created_ms,
+        last_used_ms: meta.last_used_ms,
+        expires_ms: meta.expires_ms(config.session_ttl_hours),
+        server_now_ms: now_ms(),
+        profiles: list.len(),
+        bytes_used: list.iter().map(|m| m.size_bytes).sum(),
+        storage: state.store.kind().to_string(),
+        max_profiles: quotas.max_profiles as u64,
+        max_session_bytes: quotas.max_session_bytes,
+        max_upload_bytes: config.max_upload_mb << 20,
+    }
+}
+
+/// The session's numbers and its profiles (oldest first), from one listing.
+pub async fn session_state(
+    state: &AppState,
+    id: SessionId,
+) -> Result<(SessionInfo, Vec<ProfileSummary>), AppError> {
+    let meta = session(state, id).await?;
+    let list = state.store.list(id).await?;
+    Ok((info(state, &meta, &list), list))
+}
+
+/// The session's profiles, oldest first.
+pub async fn list(state: &AppState, id: SessionId) -> Result<Vec<ProfileSummary>, AppError> {
+    session(state, id).await?;
+    Ok(state.store.list(id).await?)
+}
+
+/// Parses a dump on a worker, stopping early if its request goes away.
+fn parse(data: &[u8], cancel: &Cancel) -> Result<Profile, ProfileError> {
+    Profile::parse_until(data, Budget::for_input(data.len()), &|| {
+        cancel.is_cancelled()
+    })
+}
+
+/// A profile of this session, parsed (from the cache when possible). The store answers
+/// only for profiles of this session: ownership is checked here.
+pub async fn profile(
+    state: &AppState,
+    id: SessionId,
+    pid: ProfileId,
+) -> Result<(ProfileSummary, Arc<Profile>), AppError> {
+    let meta = state.store.meta(id, pid).await?;
+    if let Some(p) = state.cache.get(&pid) {
+        return Ok((meta, p));
+    }
+    let bytes = state.store.bytes(id, pid).await?;
+    let profile = state
+        .jobs
+        .run(move |cancel| {
+            let p = parse(&bytes, cancel).map_err(|e| match e {
+                ProfileError::Stopped => cancel.check().err().unwrap_or(AppError::Internal),
+                e => AppError::internal(format!("stored profile {pid} no longer parses: {e}")),
+            })?;
+            Ok(Arc::new(p))
+        })
+        .await?;
+    state
+        .cache
+        .insert(pid, profile.clone(), profile.model_bytes());
+    Ok((meta, profile))
+}
+
+/// Several profiles of this session, in the order given.
+pub async fn profiles(
+    state: &AppState,
+    id: SessionId,
+    ids: &[ProfileId],
+) -> Result<Vec<(ProfileSummary, Arc<Profile>)>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for &pid in ids {
+        out.push(profile(state, id, pid).await?);
+    }
+    Ok(out)
+}
+
+/// Checks a comparison request against the configuration's limits: complete for its mode,
+/// no more profiles than `max-profiles-per-compare` (per side for runs), none twice on a
+/// side, thresholds that are numbers in range.
+pub fn check_request(state: &AppState, req: &CompareRequest) -> Result<(), AppError> {
+    for (what, x) in [("min_ms", req.min_ms), ("min_pct", req.min_pct)] {
+        if !(x.is_finite() && (0.0..=MAX_THRESHOLD).contains(&x)) {
+            return Err(AppError::bad(format!(
+                "{what} must be a number from 0 to {MAX_THRESHOLD:e}"
+            )));
+        }
+    }
+    if req.mode == Mode::Matrix && !req.b.is_empty() {
+        return Err(AppError::bad(
+            "a matrix is one series: give its profiles as `a` (or `series`)",
+        ));
+    }
+    let max = state.config.max_profiles_per_compare as usize;
+    for (side, ids) in [("baseline", &req.a), ("candidate", &req.b)] {
+        if ids.len() > max {
+            return Err(AppError::bad(format!(
+                "{} {side} profiles given; at most {max} per comparison (max-profiles-per-compare)",
+                ids.len()
+            )));
+        }
+        if req.mode != Mode::Two
+            && let Some(dup) = ids
+                .iter()
+                .enumerate()
+                .find_map(|(i, id)| ids[..i].contains(id).then_some(id))
+        {
+            return Err(AppError::bad(format!(
+                "profile {dup} is given twice as a {side}: each run counts once"
+            )));
+        }
+    }
+    if !req.is_complete() {
+        return Err(AppError::bad(req.missing()));
+    }
+    Ok(())
+}
+
+/// Runs the comparison a request describes (two-way, runs or matrix), or returns the one
+/// computed last time for the same request.
+pub async fn compare(
+    state: &AppState,
+    id: SessionId,
+    req: &CompareRequest,
+) -> Result<Arc<Outcome>, AppError> {
+    check_request(state, req)?;
+    session(state, id).await?;
+    let key = (id, req.cache_key());
+    if let Some(hit) = state.comparisons.get(&key) {
+        // The profiles may have been deleted since: the cache is dropped on delete, but
+        // check ownership anyway (cheap).
+        for &pid in req.a.iter().chain(&req.b) {
+            state.store.meta(id, pid).await?;
+        }
+        return Ok(hit);
+    }
+    let a = profiles(state, id, &req.a).await?;
+    let b = profiles(state, id, &req.b).await?;
+    let (mode, options) = (req.mode, req.options());
+    let outcome = state
+        .jobs
+        .run(move |cancel| {
+            cancel.check()?;
+            let shared = |side: &[(ProfileSummary, Arc<Profile>)]| -> Vec<Arc<Profile>> {
+                side.iter().map(|(_, p)| p.clone()).collect()
+            };
+            Ok(Arc::new(match mode {
+                Mode::Two => Outcome::Two(Arc::new(compare::compare(&a[0].1, &b[0].1, &options))),
+                Mode::Runs => {
+                    Outcome::Runs(Arc::new(compare_runs(&shared(&a), &shared(&b), &options)))
+                }
+                Mode::Matrix => {
+                    let series: Vec<(String, Arc<Profile>)> =
+                        a.iter().map(|(m, p)| (m.name.clone(), p.clone())).collect();
+                    Outcome::Matrix(Arc::new(matrix(&series, options.metric)))
+                }
+            }))
+        })
+        .await?;
+    state
+        .comparisons
+        .insert(key, outcome.clone(), outcome.approx_bytes());
+    Ok(outcome)
+}
+
+/// Callers and callees, on both sides, of row `row` of a two-way comparison.
+pub async fn compare_edges(
+    state: &AppState,
+    id: SessionId,
+    req: &CompareRequest,
+    row: usize,
+) -> Result<Edges, AppError> {
+    let outcome = compare(state, id, req).await?;
+    let Outcome::Two(c) = &*outcome else {
+        return Err(AppError::bad(
+            "callers and callees are shown for two-way comparisons",
+        ));
+    };
+    if row >= c.rows.len() {
+        return Err(AppError::NotFound(format!(
+            "this comparison has {} rows; there is no row {row}",
+            c.rows.len()
+        )));
+    }
+    let (base, cand) = (
+        profile(state, id, req.a[0]).await?.1,
+        profile(state, id, req.b[0]).await?.1,
+    );
+    let c = c.clone();
+    state
+        .jobs
+        .run(move |_| Ok(compare::edges::edges(&base, &cand, &c, &c.rows[row])))
+        .await
+}
+
+/// Every function of a profile, in dump order, with its summary.
+pub async fn table(
+    state: &AppState,
+    id: SessionId,
+    pid: ProfileId,
+) -> Result<ProfileTable, AppError> {
+    session(state, id).await?;
+    let (summary, p) = profile(state, id, pid).await?;
+    let rows = state
+        .jobs
+        .run(move |_| {
+            let producer = p.producer();
+            Ok((0..p.len())
+                .map(|i| crate::model::FunctionRow::of(&p, producer, i))
+                .collect())
+        })
+        .await?;
+    Ok(ProfileTable { summary, rows })
+}
+
+/// Callers and callees of the function at `index`.
+pub async fn function_edges(
+    state: &AppState,
+    id: SessionId,
+    pid: ProfileId,
+    index: usize,
+) -> Result<FunctionEdges, AppError> {
+    session(state, id).await?;
+    let (_, p) = profile(state, id, pid).await?;
+    state
+        .jobs
+        .run(move |_| {
+            FunctionEdges::of(&p, index)
+                .ok_or_else(|| AppError::NotFound("no such function in this profile".into()))
+        })
+        .await
+}
+
+/// Deletes one profile of the session (and what the caches hold of it).
+pub async fn delete(state: &AppState, id: SessionId, pid: ProfileId) -> Result<(), AppError> {
+    session(state, id).await?;
+    state.store.delete(id, pid).await?;
+    state.cache.remove(&pid);
+    state.comparisons.remove_where(|(sid, _)| *sid == id);
+    Ok(())
+}
+
+/// Deletes every profile of the session; returns how many.
+pub async fn clear(state: &AppState, id: SessionId) -> Result<usize, AppError> {
+    session(state, id).await?;
+    let list = state.store.list(id).await.unwrap_or_default();
+    let deleted = state.store.clear(id).await?;
+    for m in list {
+        state.cache.remove(&m.id);
+    }
+    state.comparisons.remove_where(|(sid, _)| *sid == id);
+    Ok(deleted)
+}
+
+/// An uploaded file, received into the staging directory.
+pub struct Received {
+    pub id: ProfileId,
+    pub name: String,
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+/// Refuses an upload before it is received when it cannot fit: the session is full, its
+/// bytes (`incoming`, when the request says) would pass the session quota, or the disk is
+/// low.
+pub async fn precheck_upload(
+    state: &AppState,
+    id: SessionId,
+    incoming: Option<u64>,
+) -> Result<(), AppError> {
+    let list = list(state, id).await?;
+    let quotas = Quotas::of(&state.config);
+    if list.len() >= quotas.max_profiles {
+        return Err(quotas.too_many_profiles(list.len()).into());
+    }
+    if let Some(incoming) = incoming {
+        // The body holds the files plus multipart framing: a lower bound is not known,
+        // so only a body that is over the quota by itself is refused here.
+        let used: u64 = list.iter().map(|m| m.size_bytes).sum();
+        if used.saturating_add(incoming) > quotas.max_session_bytes.saturating_add(64 << 10) {
+            return Err(quotas.too_many_bytes(used.saturating_add(incoming)).into());
+        }
+        state.store.check_space(incoming).await?;
+    }
+    Ok(())
+}
+
+/// Parses the received files one at a time (each on a worker, after the quotas were checked
+/// with their sizes), then stores all of them or none.
+pub async fn store_uploads(
+    state: &AppState,
+    id: SessionId,
+    received: Vec<Received>,
+) -> Result<Vec<ProfileSummary>, AppError> {
+    let quotas = Quotas::of(&state.config);
+    let list = list(state, id).await?;
+    let used: u64 = list.iter().map(|m| m.size_bytes).sum();
+    let incoming: u64 = received.iter().map(|r| r.size).sum();
+    if list.len() + received.len() > quotas.max_profiles {
+        return Err(quotas.too_many_profiles(list.len()).into());
+    }
+    if used + incoming > quotas.max_session_bytes {
+        return Err(quotas.too_many_bytes(used + incoming).into());
+    }
+    state.store.check_space(incoming).await?;
+    let mut staged = Vec::with_capacity(received.len());
+    let mut parsed = Vec::with_capacity(received.len());
+    for r in received {
+        let path = r.path.clone();
+        let name = r.name.clone();
+        let profile = state
+            .jobs
+            .run(move |cancel| {
+                let data = std::fs::read(&path)?;
+                let p = parse(&data, cancel).map_err(|e| match e {
+                    ProfileError::Stopped => cancel.check().err().unwrap_or(AppError::Internal),
+                    e => AppError::Unprocessable(format!("{name}: {e}")),
+                })?;
+                p.check_numbers()
+                    .map_err(|e| AppError::Unprocessable(format!("{name}: {e}")))?;
+                Ok(Arc::new(p))
+            })
+            .await?;
+        let meta = ProfileSummary::of(r.id, r.name, now_ms(), r.size, &profile);
+        parsed.push((r.id, profile));
+        staged.push(Staged { meta, path: r.path });
+    }
+    let metas = state.store.commit(id, staged, quotas).await?;
+    for (pid, profile) in parsed {
+        let size = profile.model_bytes();
+        state.cache.insert(pid, profile, size);
+    }
+    tracing::info!(session = %id.short(), files = metas.len(), "upload stored");
+    Ok(metas)
+}
+
+/// The metric named `m` (tottime when absent).
+pub fn metric(m: Option<&str>) -> Result<Metric, AppError> {
+    match m {
+        None => Ok(Metric::Tottime),
+        Some(m) => Metric::parse(m)
+            .ok_or_else(|| AppError::bad(format!("unknown metric {m:?} (tottime or cumtime)"))),
+    }
+}
