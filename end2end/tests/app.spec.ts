@@ -249,3 +249,39 @@ test("dropping files on the drop zone uploads them", async ({ page }) => {
   await expect(page.getByTestId("profile-row")).toHaveCount(2);
   expect((await listedNames(page)).sort()).toEqual(["dropped_a.prof", "dropped_b.prof"]);
 });
+
+test("with exactly two profiles the older is picked as A and the newer as B", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [BEFORE]);
+  await upload(page, [AFTER]);
+  const row = (name: string) => page.locator(`[data-testid=profile-row][data-name="${name}"]`);
+  await expect(row("before_3.11.prof").getByTestId("pick-a")).toHaveAttribute("aria-pressed", "true");
+  await expect(row("after_3.11.prof").getByTestId("pick-b")).toHaveAttribute("aria-pressed", "true");
+  await page.getByTestId("compare-picked").click();
+  await expect(page.getByTestId("diff-table")).toBeVisible();
+  await expect(page.getByTestId("pick-baseline").locator("option:checked")).toHaveText("before_3.11.prof");
+  await expect(page.getByTestId("pick-candidate").locator("option:checked")).toHaveText("after_3.11.prof");
+  // Unpicking sticks: the list does not pick them again on its next refresh.
+  await page.goto("/");
+  await expect(row("before_3.11.prof").getByTestId("pick-a")).toHaveAttribute("aria-pressed", "true");
+  await row("before_3.11.prof").getByTestId("pick-a").click();
+  await row("after_3.11.prof").getByTestId("pick-b").click();
+  await upload(page, [SMALL]);
+  await expect(page.getByTestId("compare-picked")).toBeDisabled();
+});
+
+test("a file chosen before the page has hydrated is uploaded once it has", async ({ page }) => {
+  // Hold the app's code back, so the picker is the server-rendered one with no handler yet.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/*.wasm", async (route) => {
+    await gate;
+    await route.continue();
+  });
+  await page.goto("/", { waitUntil: "domcontentloaded" });
+  await expect(page.getByTestId("session-id")).toHaveText("…");
+  await page.getByTestId("file-input").setInputFiles([SMALL]);
+  release();
+  await expect(page.getByTestId("upload-ok")).toHaveCount(1);
+  await expect(page.getByTestId("profile-row")).toHaveCount(1);
+});

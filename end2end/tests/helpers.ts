@@ -36,7 +36,13 @@ export async function listedNames(page: Page): Promise<string[]> {
 
 /** Picks a profile as A (baseline) or B (candidate) in the list. */
 export async function pick(page: Page, name: string, side: "a" | "b"): Promise<void> {
-  await page.locator(`[data-testid=profile-row][data-name="${name}"]`).getByTestId(`pick-${side}`).click();
+  // The list picks A and B by itself when the session holds exactly two profiles, and a
+  // click on a picked button unpicks it: click only until the button shows the pick.
+  const button = page.locator(`[data-testid=profile-row][data-name="${name}"]`).getByTestId(`pick-${side}`);
+  await expect(async () => {
+    if ((await button.getAttribute("aria-pressed")) !== "true") await button.click();
+    await expect(button).toHaveAttribute("aria-pressed", "true", { timeout: 1000 });
+  }).toPass();
 }
 
 /** The diff table row of a function whose display name contains `text`. */

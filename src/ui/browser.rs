@@ -111,6 +111,23 @@ mod imp {
         picked(ev.data_transfer().and_then(|d| d.files()))
     }
 
+    /// Files already chosen in the file input with this id, e.g. before the page hydrated
+    /// (when no `change` handler was listening yet); the input is emptied.
+    pub fn files_in_input(id: &str) -> Vec<PickedFile> {
+        let Some(input) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return Vec::new();
+        };
+        let files = picked(input.files());
+        if !files.is_empty() {
+            input.set_value("");
+        }
+        files
+    }
+
     /// POSTs one file to `/api/upload`, reporting bytes sent as they go.
     pub fn upload(
         session: &str,
@@ -297,6 +314,9 @@ mod imp {
         Vec::new()
     }
     pub fn files_from_drop(_: &leptos::ev::DragEvent) -> Vec<PickedFile> {
+        Vec::new()
+    }
+    pub fn files_in_input(_: &str) -> Vec<PickedFile> {
         Vec::new()
     }
     pub fn upload(

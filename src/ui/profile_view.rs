@@ -3,7 +3,6 @@
 //! function shows its callers and callees with pstats' per-edge numbers.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -69,37 +68,42 @@ const PAGE: usize = 100;
 pub fn ProfilePage() -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     let params = use_params_map();
-    let pid = move || params.with(|p| p.get("id").and_then(|id| ProfileId::parse(&id).ok()));
-    let table = RwSignal::new(None::<Result<ProfileTable, String>>);
-    Effect::new(move |_| {
-        let Some(session) = ctx.id.get() else {
-            return;
-        };
-        let Some(id) = pid() else {
-            table.set(Some(Err(
-                "no such profile: the address does not name one".into()
-            )));
-            return;
-        };
-        table.set(None);
-        spawn_local(async move {
-            let r = get_profile_table(session, id)
+    let pid =
+        Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| ProfileId::parse(&id).ok())));
+    // `None` while the tab has no session yet.
+    let table = LocalResource::new(move || {
+        let (session, pid) = (ctx.id.get(), pid.get());
+        async move {
+            let Some(id) = pid else {
+                return Err(AppError::NotFound(
+                    "no such profile: the address does not name one".into(),
+                ));
+            };
+            let Some(session) = session else {
+                return Ok(None);
+            };
+            get_profile_table(session, id)
                 .await
-                .map_err(|e| ctx.error(e));
-            table.set(Some(r));
-        });
+                .map(Some)
+                .map_err(|e| ctx.check(e))
+        }
     });
+    let loading = || view! { <p class="loading" data-testid="loading">"Loading profile…"</p> };
     view! {
-        {move || match table.get() {
-            None => view! { <p class="loading" data-testid="loading">"Loading profile…"</p> }.into_any(),
-            Some(Err(e)) => view! {
-                <div class="card">
-                    <p class="error" role="alert">{e}</p>
-                    <A href="/">"Back to the profile list"</A>
-                </div>
-            }.into_any(),
-            Some(Ok(t)) => view! { <ProfileTableView pid=t.summary.id table=t/> }.into_any(),
-        }}
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match table.await {
+                    Ok(None) => loading().into_any(),
+                    Ok(Some(t)) => view! { <ProfileTableView pid=t.summary.id table=t/> }.into_any(),
+                    Err(e) => view! {
+                        <div class="card">
+                            <p class="error" role="alert">{e.to_string()}</p>
+                            <A href="/">"Back to the profile list"</A>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -113,7 +117,6 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
     let regex = RwSignal::new(false);
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(None::<u32>);
-    let edges = RwSignal::new(None::<Result<FunctionEdges, String>>);
 
     let filter_error = Memo::new(move |_| TextFilter::new(&filter.get(), regex.get()).err());
     // Row positions to show, in order: filtered, then sorted.
@@ -139,20 +142,18 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
         order.with(|_| ());
         page.set(0);
     });
-    let pid2 = pid;
-    Effect::new(move |_| {
-        let Some(index) = selected.get() else { return };
-        let Some(session) = ctx.id.get_untracked() else {
-            return;
-        };
-        let id = pid2;
-        edges.set(None);
-        spawn_local(async move {
-            let r = get_function_edges(session, id, index)
+    // `None`: nothing selected.
+    let edges = LocalResource::new(move || {
+        let (index, session) = (selected.get(), ctx.id.get_untracked());
+        async move {
+            let (Some(index), Some(session)) = (index, session) else {
+                return Ok(None);
+            };
+            get_function_edges(session, pid, index)
                 .await
-                .map_err(|e| ctx.error(e));
-            edges.set(Some(r));
-        });
+                .map(Some)
+                .map_err(|e| ctx.check(e))
+        }
     });
     let select = Callback::new(move |i: u32| {
         selected.set(Some(i));
@@ -251,18 +252,21 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
             <Pager page=page.into() set_page=Callback::new(move |p| page.set(p)) total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
         </section>
         <section class="card side-panel" id="edges" data-testid="edges">
-            {move || match (selected.get(), edges.get()) {
-                (None, _) => view! { <p class="muted">"Click a function to see its callers and callees."</p> }.into_any(),
-                (Some(_), None) => view! { <p class="loading">"Loading callers and callees…"</p> }.into_any(),
-                (Some(_), Some(Err(e))) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                (Some(_), Some(Ok(e))) => view! {
-                    <h3 class="fn">{e.display.clone()}</h3>
-                    <div class="split">
-                        <EdgeTable title="Called by" lines=e.callers select/>
-                        <EdgeTable title="Calls" lines=e.callees select/>
-                    </div>
-                }.into_any(),
-            }}
+            <Suspense fallback=|| view! { <p class="loading">"Loading callers and callees…"</p> }>
+                {move || Suspend::new(async move {
+                    match edges.await {
+                        Ok(None) => view! { <p class="muted">"Click a function to see its callers and callees."</p> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(Some(e)) => view! {
+                            <h3 class="fn">{e.display.clone()}</h3>
+                            <div class="split">
+                                <EdgeTable title="Called by" lines=e.callers select/>
+                                <EdgeTable title="Calls" lines=e.callees select/>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
         </div>
     }

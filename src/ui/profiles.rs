@@ -3,7 +3,6 @@
 //! for a comparison.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
@@ -109,8 +108,11 @@ fn UploadZone() -> impl IntoView {
     let next_key = StoredValue::new(0u64);
     let hover = RwSignal::new(false);
 
+    // Files chosen before the tab had its session wait here until it has one.
+    let waiting = StoredValue::new_local(Vec::<PickedFile>::new());
     let start = move |files: Vec<PickedFile>| {
         let Some(session) = ctx.id.get_untracked() else {
+            waiting.update_value(|w| w.extend(files));
             return;
         };
         for file in files {
@@ -148,6 +150,18 @@ fn UploadZone() -> impl IntoView {
         }
     };
 
+    // Once hydrated: files picked before (the input works in the server-rendered page, but
+    // nothing listened), then, once the session is known, whatever waited for it.
+    Effect::new(move |_| start(browser::files_in_input("file-input")));
+    Effect::new(move |_| {
+        if ctx.id.get().is_some() {
+            let files = waiting.try_update_value(std::mem::take).unwrap_or_default();
+            if !files.is_empty() {
+                start(files);
+            }
+        }
+    });
+
     view! {
         <section class="card upload" aria-labelledby="upload-title">
             <h2 id="upload-title">"Upload profiles"</h2>
@@ -170,8 +184,8 @@ fn UploadZone() -> impl IntoView {
                     type="file"
                     multiple
                     class="visually-hidden"
+                    id="file-input"
                     data-testid="file-input"
-                    disabled=move || ctx.id.get().is_none()
                     on:change=move |ev| start(browser::files_from_input(&ev))
                 />
                 <span class="dropzone-main">"Drop .prof / .pstats files here, or " <u>"choose files"</u></span>
@@ -230,6 +244,15 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
     }
 }
 
+/// With exactly two profiles, their ids older first (by upload time, then list order).
+fn older_newer(list: &[ProfileSummary]) -> Option<(ProfileId, ProfileId)> {
+    match list {
+        [a, b] if b.uploaded_ms < a.uploaded_ms => Some((b.id, a.id)),
+        [a, b] => Some((a.id, b.id)),
+        _ => None,
+    }
+}
+
 /// A profile's part in the next comparison.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Role {
@@ -243,10 +266,35 @@ fn ProfileList() -> impl IntoView {
     // Picked profiles in the order picked.
     let roles = RwSignal::new(Vec::<(ProfileId, Role)>::new());
     let error = RwSignal::new(None::<String>);
-    // Forget picks of profiles that are gone.
+    // The pair last picked for the user, so unpicking it sticks.
+    let auto_picked = StoredValue::new(None::<(ProfileId, ProfileId)>);
     Effect::new(move |_| {
-        if let Some(list) = ctx.profiles.get() {
-            roles.update(|r| r.retain(|(id, _)| list.iter().any(|p| &p.id == id)));
+        let Some(list) = ctx.profiles.get() else {
+            return;
+        };
+        // Forget picks of profiles that are gone.
+        roles.update(|r| r.retain(|(id, _)| list.iter().any(|p| &p.id == id)));
+        // Exactly two profiles and nothing picked: the older is A, the newer B, so
+        // comparing them is one click.
+        let picks =
+            |(a, b): (ProfileId, ProfileId)| vec![(a, Role::Baseline), (b, Role::Candidate)];
+        match older_newer(&list) {
+            Some(pair)
+                if roles.with_untracked(Vec::is_empty) && auto_picked.get_value() != Some(pair) =>
+            {
+                auto_picked.set_value(Some(pair));
+                roles.set(picks(pair));
+            }
+            // A third profile arrived: the guess no longer holds, unless the user kept it.
+            None => {
+                if let Some(pair) = auto_picked.get_value() {
+                    if roles.with_untracked(|r| *r == picks(pair)) {
+                        roles.set(Vec::new());
+                    }
+                    auto_picked.set_value(None);
+                }
+            }
+            Some(_) => {}
         }
     });
     let toggle = move |id: ProfileId, role: Role| {
@@ -299,6 +347,23 @@ fn ProfileList() -> impl IntoView {
         }
     };
     let go2 = go.clone();
+    let deleting = ServerAction::<DeleteProfile>::new();
+    // The name of the profile being deleted, for the error message.
+    let deleting_name = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let Some(result) = deleting.value().get() else {
+            return;
+        };
+        match result {
+            Ok(()) => error.set(None),
+            Err(e) => error.set(Some(format!(
+                "Cannot delete {}: {}",
+                deleting_name.get_value(),
+                ctx.error(e)
+            ))),
+        }
+        ctx.refresh();
+    });
     let delete = move |p: ProfileSummary| {
         let Some(session) = ctx.id.get_untracked() else {
             return;
@@ -306,16 +371,10 @@ fn ProfileList() -> impl IntoView {
         let confirmed = window()
             .confirm_with_message(&format!("Delete {}?", p.name))
             .unwrap_or(false);
-        if !confirmed {
-            return;
+        if confirmed {
+            deleting_name.set_value(p.name);
+            deleting.dispatch(DeleteProfile { session, id: p.id });
         }
-        spawn_local(async move {
-            match delete_profile(session, p.id).await {
-                Ok(()) => error.set(None),
-                Err(e) => error.set(Some(format!("Cannot delete {}: {}", p.name, ctx.error(e)))),
-            }
-            ctx.refresh();
-        });
     };
     let download = move |p: ProfileSummary| {
         let Some(session) = ctx.id.get_untracked() else {

@@ -59,14 +59,19 @@ impl SessionCtx {
         expect_context::<SessionCtx>()
     }
 
-    /// A server function's error as a message; a gone session is replaced on the way.
-    pub fn error(&self, e: AppError) -> String {
+    /// A server function's error, passed on; a gone session is replaced on the way.
+    pub fn check(&self, e: AppError) -> AppError {
         if e == AppError::SessionGone {
             self.replace(Some(
                 "Your session expired or was removed, so this tab started a new, empty one.",
             ));
         }
-        e.to_string()
+        e
+    }
+
+    /// A server function's error as a message (see [`SessionCtx::check`]).
+    pub fn error(&self, e: AppError) -> String {
+        self.check(e).to_string()
     }
 
     /// Reloads the badge and the profile list.
@@ -204,7 +209,17 @@ pub fn SessionBadge() -> impl IntoView {
         Some(id) => id.short(),
         None => "…".to_string(),
     };
-    let clearing = RwSignal::new(false);
+    let clearing = ServerAction::<ClearSession>::new();
+    // Once cleared (or refused), the badge and the list show what the server holds.
+    Effect::new(move |_| {
+        let Some(result) = clearing.value().get() else {
+            return;
+        };
+        if let Err(e) = result {
+            ctx.notice.set(Some(ctx.error(e)));
+        }
+        ctx.refresh();
+    });
     let clear = move |_| {
         let Some(id) = ctx.id.get_untracked() else {
             return;
@@ -215,18 +230,9 @@ pub fn SessionBadge() -> impl IntoView {
             || window()
                 .confirm_with_message("Delete every profile of this session?")
                 .unwrap_or(false);
-        if !confirmed {
-            return;
+        if confirmed {
+            clearing.dispatch(ClearSession { session: id });
         }
-        clearing.set(true);
-        spawn_local(async move {
-            if let Err(e) = clear_session(id).await {
-                let msg = ctx.error(e);
-                ctx.notice.set(Some(msg));
-            }
-            clearing.set(false);
-            ctx.refresh();
-        });
     };
     view! {
         <div class="session-badge" data-testid="session-badge">
@@ -261,7 +267,7 @@ pub fn SessionBadge() -> impl IntoView {
                 type="button"
                 class="btn btn-small btn-danger"
                 data-testid="clear-session"
-                disabled=move || ctx.id.get().is_none() || clearing.get()
+                disabled=move || ctx.id.get().is_none() || clearing.pending().get()
                 on:click=clear
             >
                 "Clear session"

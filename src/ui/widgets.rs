@@ -1,4 +1,6 @@
-//! Small pieces shared by the views: sortable column headers, a pager, status chips.
+//! Small pieces shared by the views: the text filter (substring or regular expression),
+//! sortable column headers, a pager. The comparison's status chips live in
+//! `compare::filters`.
 
 use leptos::prelude::*;
 

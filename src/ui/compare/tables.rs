@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::PAGE;
 use super::columns::{Col, Field, Side};
+use super::filters::{FilterBox, StatusChips, chip_counts};
 use super::state::ViewState;
-use super::{FilterBox, PAGE, StatusChips, chip_counts};
 use crate::engine::compare::Metric;
 use crate::engine::compare::runs::{Matrix, RunsComparison, Spread};
 use crate::ui::fmt;

@@ -1,0 +1,114 @@
+//! A two-way comparison: summary cards, the chart of the largest changes, the diff table
+//! ([`super::diff_table`]) and the selected row's edges ([`super::edges`]).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::chart::DeltaChart;
+use super::diff_table::DiffTable;
+use super::edges::EdgePanel;
+use super::state::ViewState;
+use super::{PAGE, ordered};
+use crate::engine::compare::{Comparison, Summary};
+use crate::ui::browser;
+use crate::ui::fmt;
+
+#[component]
+pub fn TwoWay(
+    c: Arc<Comparison>,
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+) -> impl IntoView {
+    // Selecting a row (table or chart) shows it: its status and page are brought into view.
+    let select = Callback::new({
+        let c = c.clone();
+        move |row: usize| {
+            let Some(r) = c.rows.get(row) else { return };
+            let mut v = view_state.get_untracked();
+            if !v.statuses.contains(&r.status) {
+                v.statuses.push(r.status);
+            }
+            let mut pos = ordered(&c, &v).iter().position(|&i| i == row);
+            if pos.is_none() {
+                v.filter.clear();
+                pos = ordered(&c, &v).iter().position(|&i| i == row);
+            }
+            v.page = pos.map(|p| p / PAGE).unwrap_or(0);
+            v.row = Some(row);
+            apply.run(v);
+            browser::scroll_into_view("selected-row");
+        }
+    });
+    // The chart names its bars by display name.
+    let select_named = Callback::new({
+        let c = c.clone();
+        move |display: String| {
+            if let Some(i) = c.rows.iter().position(|r| r.display == display) {
+                select.run(i);
+            }
+        }
+    });
+    let selected_name = Signal::derive({
+        let c = c.clone();
+        move || {
+            view_state
+                .with(|v| v.row)
+                .and_then(|i| c.rows.get(i))
+                .map(|r| r.display.clone())
+        }
+    });
+    let s = &c.summary;
+    view! {
+        <SummaryCards s=s.clone()/>
+        <section class="card">
+            <h2>"Largest changes"</h2>
+            <DeltaChart regressions=s.top_regressions.clone() improvements=s.top_improvements.clone() selected=selected_name on_select=select_named/>
+        </section>
+        <DiffTable c=c.clone() view_state apply select/>
+        <EdgePanel view_state/>
+    }
+}
+
+/// Totals on both sides and how many functions changed, by status.
+#[component]
+fn SummaryCards(s: Summary) -> impl IntoView {
+    let scale_note = if s.normalized {
+        format!("candidate scaled ×{:.4}", s.scale)
+    } else {
+        "absolute times".to_string()
+    };
+    view! {
+        <section class="card">
+            <dl class="cards" data-testid="summary-cards">
+                {card(
+                    "Total time",
+                    format!("{} → {}", fmt::secs(s.baseline.total_time), fmt::secs(s.candidate.total_time)),
+                    format!("{} ({})", fmt::signed_secs(s.delta_time), fmt::pct(s.delta_pct)),
+                    if s.delta_time > 0.0 { "worse" } else if s.delta_time < 0.0 { "better" } else { "" },
+                )}
+                {card(
+                    "Calls",
+                    format!("{} → {}", fmt::count(s.baseline.total_calls), fmt::count(s.candidate.total_calls)),
+                    fmt::signed_count(Some(s.candidate.total_calls.saturating_sub(s.baseline.total_calls))),
+                    "",
+                )}
+                {card("Slower", fmt::count(s.counts.slower as i64), format!("≥ {} ms and ≥ {}%", s.min_ms, s.min_pct), "worse")}
+                {card("Faster", fmt::count(s.counts.faster as i64), format!("{} unchanged", fmt::count(s.counts.unchanged as i64)), "better")}
+                {card("New", fmt::count(s.counts.new as i64), "only in B".to_string(), "")}
+                {card("Removed", fmt::count(s.counts.removed as i64), "only in A".to_string(), "")}
+            </dl>
+            <p class="muted small">{format!("Metric {} · {} · {} vs {} functions ({} vs {})", s.metric.as_str(), scale_note, fmt::count(s.baseline.functions as i64), fmt::count(s.candidate.functions as i64), s.baseline.producer.as_str(), s.candidate.producer.as_str())}</p>
+        </section>
+    }
+}
+
+fn card(label: &'static str, value: String, detail: String, class: &'static str) -> impl IntoView {
+    view! {
+        <div class=format!("stat {class}")>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+            <dd class="detail">{detail}</dd>
+        </div>
+    }
+}
