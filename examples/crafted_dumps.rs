@@ -8,7 +8,7 @@ mod crafted;
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: crafted_dumps DIR"));
     std::fs::create_dir_all(&dir).expect("a writable directory");
-    let files: [(&str, Vec<u8>); 6] = [
+    let files: [(&str, Vec<u8>); 8] = [
         (
             "shared_callers_2000x5000.prof",
             crafted::shared_callers(2000, 5000),
@@ -24,6 +24,10 @@ fn main() {
         ("non_finite_times.prof", crafted::non_finite_times()),
         ("huge_counts.prof", crafted::huge_counts()),
         ("wide_list.bin", crafted::wide_list(1 << 20)),
+        // 20,000 functions of one name in one file at different lines, shifted by one line
+        // on the other side: the worst case for matching by nearest line.
+        ("one_name_a.prof", crafted::one_name_many_lines(20_000, 0)),
+        ("one_name_b.prof", crafted::one_name_many_lines(20_000, 1)),
     ];
     for (name, bytes) in files {
         let path = dir.join(name);

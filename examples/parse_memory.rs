@@ -33,8 +33,21 @@ fn main() {
         let data = std::fs::read(&path).expect("readable file");
         let before = LIVE.load(Ordering::Relaxed);
         PEAK.store(before, Ordering::Relaxed);
-        let profile = profdiff::engine::Profile::parse(&data).expect("a profile dump");
+        let parsed = profdiff::engine::Profile::parse(&data);
         let peak = PEAK.load(Ordering::Relaxed) - before;
+        let profile = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                // Refused (e.g. over the memory budget): what it cost to find out.
+                println!(
+                    "{path}: file {:.2} MB; refused ({e}); peak during parse {:.2} MB = {:.2}x file",
+                    data.len() as f64 / 1e6,
+                    peak as f64 / 1e6,
+                    peak as f64 / data.len() as f64,
+                );
+                continue;
+            }
+        };
         let kept = LIVE.load(Ordering::Relaxed) - before;
         println!(
             "{path}: file {:.2} MB, {} functions; peak during parse {:.2} MB, model {:.2} MB, transient {:.2} MB = {:.2}x file",

@@ -1,0 +1,16 @@
+//! The home page: upload (drag and drop or picker, a progress bar per file) and the
+//! session's profile list, where profiles are opened, downloaded, deleted, and picked
+//! for a comparison.
+
+mod list;
+mod upload;
+
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <upload::UploadZone/>
+        <list::ProfileList/>
+    }
+}
