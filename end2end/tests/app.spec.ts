@@ -285,3 +285,18 @@ test("a file chosen before the page has hydrated is uploaded once it has", async
   await expect(page.getByTestId("upload-ok")).toHaveCount(1);
   await expect(page.getByTestId("profile-row")).toHaveCount(1);
 });
+
+test("sampled profiles upload by content and say what they are", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [fixture("sampled/pyspy_before.txt"), fixture("sampled/sampling_after.pstats")]);
+  const row = (name: string) => page.locator(`[data-testid=profile-row][data-name="${name}"]`);
+  await expect(row("pyspy_before.txt").getByTestId("producer")).toHaveText("py-spy · interval unknown");
+  await expect(row("sampling_after.pstats").getByTestId("producer")).toHaveText("profiling.sampling · 250 Hz");
+  await expect(page.getByTestId("upload-ok").first()).toContainText("samples");
+  // A sampled profile against a traced one: the comparison says the numbers do not compare.
+  await upload(page, [BEFORE]);
+  await pick(page, "before_3.11.prof", "a");
+  await pick(page, "sampling_after.pstats", "b");
+  await page.getByTestId("compare-picked").click();
+  await expect(page.getByTestId("compare-note")).toContainText("not comparable");
+});

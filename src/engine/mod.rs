@@ -8,6 +8,7 @@ pub mod marshal;
 pub mod profile;
 pub mod pyfmt;
 pub mod report;
+pub mod stacks;
 
 pub use profile::{CallerStats, Function, FunctionKey, Producer, Profile, ProfileError};
 pub use report::{Report, Restriction, SortKey, Source};

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::marshal::{self, MarshalError, Reader, Value};
+use super::stacks::{self, FoldedError, Sampling, Stacks};
 
 /// A function as pstats identifies it: `(file, line, name)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -176,6 +177,14 @@ pub enum Producer {
     Profile,
     Yappi,
     Pyinstrument,
+    /// CPython 3.15's `python -m profiling.sampling` (`--pstats` or `--collapsed`).
+    #[serde(rename = "profiling.sampling")]
+    Sampling,
+    #[serde(rename = "py-spy")]
+    PySpy,
+    /// Folded stacks from another tool (`a;b;c 12`).
+    #[serde(rename = "folded")]
+    Folded,
 }
 
 impl Producer {
@@ -185,7 +194,18 @@ impl Producer {
             Producer::Profile => "profile",
             Producer::Yappi => "yappi",
             Producer::Pyinstrument => "pyinstrument",
+            Producer::Sampling => "profiling.sampling",
+            Producer::PySpy => "py-spy",
+            Producer::Folded => "folded",
         }
+    }
+
+    /// Whether the producer samples stacks (counts are samples, not calls).
+    pub fn is_sampling(self) -> bool {
+        matches!(
+            self,
+            Producer::Sampling | Producer::PySpy | Producer::Folded
+        )
     }
 }
 
@@ -206,6 +226,12 @@ pub struct Profile {
     /// still seeded per map, so crafted uploads cannot force collisions.
     #[serde(skip)]
     index: HashMap<FunctionKey, usize, foldhash::fast::RandomState>,
+    /// Set for sampled profiles: the producer (which the numbers cannot tell) and how the
+    /// samples were taken.
+    sampled: Option<(Producer, Sampling)>,
+    /// The weighted stacks, for formats that carry them (exact call trees).
+    #[serde(skip)]
+    stacks: Option<Arc<Stacks>>,
 }
 
 impl AsRef<Profile> for Profile {
@@ -223,9 +249,12 @@ pub enum ProfileError {
     NotADict(&'static str),
     #[error(
         "not a Python profile dump: this is a text file; use the binary dump written by \
-         cProfile/profile (-o FILE or dump_stats)"
+         cProfile/profile (-o FILE or dump_stats), or folded stacks (py-spy record -f raw, \
+         python -m profiling.sampling --collapsed)"
     )]
     TextFile,
+    #[error("not a Python profile dump: {0}")]
+    Folded(#[from] FoldedError),
     #[error("not a Python profile dump: the dict holds no functions")]
     Empty,
     #[error("not a Python profile dump: entry {index}: {what}")]
@@ -423,7 +452,10 @@ impl Profile {
         // file (a printed report, gprof output, ...) gets a message saying so rather than
         // one about whatever type byte its first letter happens to be.
         if data.len() > 1 && looks_like_text(&data[..data.len().min(64)]) {
-            return Err(ProfileError::TextFile);
+            return match std::str::from_utf8(data) {
+                Ok(text) if stacks::looks_folded(text) => Profile::from_folded(text),
+                _ => Err(ProfileError::TextFile),
+            };
         }
         if data.is_empty() {
             return Err(MarshalError::Empty.into());
@@ -444,7 +476,16 @@ impl Profile {
         let mut profile = Profile::default();
         let mut builder = Builder::new(budget);
         let mut index = 0;
+        let mut sampled_marker = false;
         while let Some(k) = r.object()? {
+            // profiling.sampling's `--pstats` marks its dumps with `("__sampled__",): True`
+            // (`PstatsCollector._dump_stats`).
+            if is_sampled_marker(&k) {
+                let v = r.value()?;
+                sampled_marker = matches!(v, Value::Bool(true));
+                r.release();
+                continue;
+            }
             let key = builder.key(&k).map_err(|e| e.at(index))?;
             profile.python2 |= is_python2_key(&k);
             drop(k);
@@ -460,7 +501,100 @@ impl Profile {
         if profile.is_empty() {
             return Err(ProfileError::Empty);
         }
+        if sampled_marker {
+            // tt = direct samples × interval: the interval is any tt / cc.
+            let interval = profile
+                .functions
+                .iter()
+                .find(|f| f.cc > 0 && f.tt > 0.0)
+                .map(|f| f.tt / f.cc as f64);
+            let samples = profile
+                .functions
+                .iter()
+                .fold(0u64, |a, f| a.saturating_add(f.cc.max(0) as u64));
+            profile.sampled = Some((Producer::Sampling, Sampling { interval, samples }));
+            profile = profile.by_function();
+        }
         Ok(profile)
+    }
+
+    /// A profile from folded stacks (see [`stacks`]): per-function numbers as
+    /// `PstatsCollector` computes them, the stacks kept. The files do not say the interval,
+    /// so times are sample counts.
+    pub fn from_folded(text: &str) -> Result<Profile, ProfileError> {
+        let (stacks, producer) = stacks::parse_folded(text)?;
+        let mut profile = Profile::from_functions(stacks.by_function().functions(1.0));
+        if profile.is_empty() {
+            return Err(ProfileError::Empty);
+        }
+        profile.sampled = Some((
+            producer,
+            Sampling {
+                interval: None,
+                samples: stacks.samples(),
+            },
+        ));
+        profile.stacks = Some(Arc::new(stacks));
+        Ok(profile)
+    }
+
+    /// A sampled pstats file keyed by the line running, as one entry per function (file and
+    /// name; the lowest line seen): samples and times add up, callers likewise. Exact
+    /// unless a function recurses through two of its lines in one stack, which only the
+    /// stacks could tell.
+    fn by_function(&self) -> Profile {
+        let mut lowest: HashMap<(&str, &str), i64> = HashMap::new();
+        let keys = self
+            .functions
+            .iter()
+            .flat_map(|f| std::iter::once(&f.key).chain(f.callers.iter().map(|(k, _)| k)));
+        for k in keys {
+            let l = lowest.entry((&*k.file, &*k.name)).or_insert(k.line);
+            *l = (*l).min(k.line);
+        }
+        let fold = |k: &FunctionKey| FunctionKey {
+            line: lowest[&(&*k.file, &*k.name)],
+            ..k.clone()
+        };
+        let mut out = Profile {
+            python2: self.python2,
+            sampled: self.sampled.clone(),
+            ..Profile::default()
+        };
+        for f in &self.functions {
+            let mut callers: Vec<(FunctionKey, CallerStats)> = Vec::new();
+            for (k, s) in &f.callers {
+                let k = fold(k);
+                match callers.iter_mut().find(|(c, _)| *c == k) {
+                    Some(slot) => slot.1 = slot.1.add(*s),
+                    None => callers.push((k, *s)),
+                }
+            }
+            out.add_function(Function {
+                key: fold(&f.key),
+                callers,
+                ..f.clone()
+            });
+        }
+        out
+    }
+
+    /// How a sampled profile was taken; `None` for deterministic profilers.
+    pub fn sampling(&self) -> Option<&Sampling> {
+        self.sampled.as_ref().map(|(_, s)| s)
+    }
+
+    /// The weighted stacks, when the format carried them.
+    pub fn stacks(&self) -> Option<&Stacks> {
+        self.stacks.as_deref()
+    }
+
+    /// What the profile list shows of where it came from: `cProfile`, `py-spy · 100 Hz`.
+    pub fn producer_label(&self) -> String {
+        match &self.sampled {
+            Some((p, s)) => s.label(*p),
+            None => self.producer().to_string(),
+        }
     }
 
     /// Builds a profile from an already decoded marshal value.
@@ -529,6 +663,7 @@ impl Profile {
             + self.index.capacity() * index_entry
             + edges * edge
             + string_bytes
+            + self.stacks.as_ref().map_or(0, |s| s.model_bytes())
     }
 
     /// Whether Python 2 wrote this dump (reports then print as Python 2.7's pstats).
@@ -656,6 +791,9 @@ impl Profile {
 
     /// Which profiler wrote this, from the data's tells.
     pub fn producer(&self) -> Producer {
+        if let Some((p, _)) = self.sampled {
+            return p;
+        }
         let mut saw_count_callers = false;
         let mut yappi = false;
         let mut pyinstrument = false;
@@ -717,6 +855,7 @@ impl Profile {
     pub fn strip_dirs(&self) -> Profile {
         let mut out = Profile {
             python2: self.python2,
+            sampled: self.sampled.clone(),
             ..Profile::default()
         };
         for f in &self.functions {
@@ -874,6 +1013,10 @@ fn looks_like_text(head: &[u8]) -> bool {
         Err(_) => return false,
     };
     !text.is_empty() && text.chars().all(|c| !c.is_control() || c.is_whitespace())
+}
+
+fn is_sampled_marker(k: &Value) -> bool {
+    matches!(k, Value::Tuple(t) if matches!(&t[..], [Value::Str(s)] if &**s == "__sampled__"))
 }
 
 fn is_python2_key(k: &Value) -> bool {

@@ -24,12 +24,21 @@ pub struct ProfileSummary {
     pub total_calls: i64,
     pub primitive_calls: i64,
     pub total_time: f64,
+    /// Where it came from, for people: `cProfile`, `py-spy · 250 Hz` (empty in summaries
+    /// stored before sampled formats were read: show `producer`).
+    #[serde(default)]
+    pub source: String,
+    /// Sampled profiles: how many samples, and the seconds between them when known.
+    #[serde(default)]
+    pub samples: Option<u64>,
+    #[serde(default)]
+    pub interval: Option<f64>,
 }
 
 impl Serialize for ProfileSummary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("ProfileSummary", 10)?;
+        let mut st = s.serialize_struct("ProfileSummary", 13)?;
         st.serialize_field("id", &self.id)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("uploaded_at", &rfc3339_ms(self.uploaded_ms))?;
@@ -40,6 +49,9 @@ impl Serialize for ProfileSummary {
         st.serialize_field("total_calls", &self.total_calls)?;
         st.serialize_field("primitive_calls", &self.primitive_calls)?;
         st.serialize_field("total_time", &self.total_time)?;
+        st.serialize_field("source", &self.label())?;
+        st.serialize_field("samples", &self.samples)?;
+        st.serialize_field("interval", &self.interval)?;
         st.end()
     }
 }
@@ -59,7 +71,24 @@ impl ProfileSummary {
             total_calls: totals.total_calls,
             primitive_calls: totals.primitive_calls,
             total_time: totals.total_time,
+            source: p.producer_label(),
+            samples: p.sampling().map(|s| s.samples),
+            interval: p.sampling().and_then(|s| s.interval),
         }
+    }
+
+    /// `source`, or the producer's name for summaries stored without one.
+    pub fn label(&self) -> String {
+        if self.source.is_empty() {
+            self.producer.as_str().to_string()
+        } else {
+            self.source.clone()
+        }
+    }
+
+    /// Counts are samples, not calls.
+    pub fn is_sampled(&self) -> bool {
+        self.producer.is_sampling()
     }
 }
 

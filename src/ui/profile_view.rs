@@ -178,10 +178,17 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
                 <A href="/">"← Profiles"</A>
             </div>
             <dl class="cards">
-                <div class="stat"><dt>"Producer"</dt><dd>{summary.producer.as_str()}</dd></div>
+                <div class="stat"><dt>"Producer"</dt><dd>{summary.label()}</dd></div>
                 <div class="stat"><dt>"Functions"</dt><dd>{fmt::count(summary.functions as i64)}</dd></div>
-                <div class="stat"><dt>"Calls"</dt><dd title=format!("{} primitive", fmt::count(summary.primitive_calls))>{fmt::count(summary.total_calls)}</dd></div>
-                <div class="stat"><dt>"Total time"</dt><dd title=format!("{total} s")>{fmt::secs(total)}</dd></div>
+                {match summary.samples {
+                    Some(n) => view! { <div class="stat"><dt>"Samples"</dt><dd title="ncalls below: samples on the stack / samples running">{fmt::count(n.min(i64::MAX as u64) as i64)}</dd></div> }.into_any(),
+                    None => view! { <div class="stat"><dt>"Calls"</dt><dd title=format!("{} primitive", fmt::count(summary.primitive_calls))>{fmt::count(summary.total_calls)}</dd></div> }.into_any(),
+                }}
+                {if summary.samples.is_some() && summary.interval.is_none() {
+                    view! { <div class="stat"><dt>"Total time"</dt><dd title="the file does not say the sampling interval: times below are sample counts">"in samples"</dd></div> }.into_any()
+                } else {
+                    view! { <div class="stat"><dt>"Total time"</dt><dd title=format!("{total} s")>{fmt::secs(total)}</dd></div> }.into_any()
+                }}
                 <div class="stat"><dt>"Size"</dt><dd>{fmt::bytes(summary.size_bytes)}</dd></div>
             </dl>
         </section>

@@ -319,6 +319,9 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                     "(absolute)"
                 }
             );
+            for note in &s.notes {
+                let _ = writeln!(out, "> **Note:** {}\n", visible(note));
+            }
             out.push_str("| | baseline | candidate | change |\n| --- | ---: | ---: | ---: |\n");
             let _ = writeln!(
                 out,
@@ -385,6 +388,9 @@ fn summary_text(c: &Comparison) -> String {
     let s = &c.summary;
     let k = &s.counts;
     let mut out = String::new();
+    for note in &s.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
     let _ = writeln!(
         out,
         "metric: {} ({}{}), threshold: {} ms and {}%",

@@ -12,6 +12,7 @@ pub mod export;
 pub mod matching;
 pub mod runs;
 
+use crate::engine::stacks::Sampling;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::profile::{Function, FunctionKey, Producer, Profile};
@@ -256,6 +257,9 @@ pub struct SideTotals {
     pub primitive_calls: i64,
     pub functions: usize,
     pub producer: Producer,
+    /// Sampled profiles: the interval (when known) and the number of samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<Sampling>,
 }
 
 impl SideTotals {
@@ -273,6 +277,7 @@ impl SideTotals {
             primitive_calls: prim,
             functions: p.len(),
             producer,
+            sampling: p.sampling().cloned(),
         }
     }
 }
@@ -327,6 +332,10 @@ pub struct Summary {
     pub top_regressions: Vec<TopEntry>,
     /// Largest improvements first.
     pub top_improvements: Vec<TopEntry>,
+    /// What a reader must know to trust the numbers (sampled against traced, different
+    /// sampling intervals, times in samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A two-way diff.
@@ -442,8 +451,10 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         .take(TOP)
         .map(top)
         .collect();
+    let notes = notes(&bt, &ct);
     Comparison {
         summary: Summary {
+            notes,
             metric,
             normalized: options.normalize,
             scale,
@@ -459,6 +470,41 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         },
         rows,
         order: default_order(),
+    }
+}
+
+/// The caveats of comparing these two sides.
+pub fn notes(a: &SideTotals, b: &SideTotals) -> Vec<String> {
+    let label = |s: &SideTotals| match &s.sampling {
+        Some(x) => x.label(s.producer),
+        None => s.producer.to_string(),
+    };
+    match (&a.sampling, &b.sampling) {
+        (None, None) => Vec::new(),
+        (Some(_), None) | (None, Some(_)) => vec![format!(
+            "not comparable: the baseline ({}) and the candidate ({}) were not measured the same \
+             way — a sampling profiler counts samples, a tracing one calls and exact times",
+            label(a),
+            label(b)
+        )],
+        (Some(x), Some(y)) => match (x.interval, y.interval) {
+            (None, None) => vec![
+                "times are sample counts: the files do not say the sampling interval".to_string(),
+            ],
+            (Some(i), Some(j)) if (i - j).abs() > 1e-12 * i.abs().max(j.abs()) => vec![format!(
+                "sampling intervals differ ({} vs {}): both sides are compared as time \
+                 (samples × interval)",
+                label(a),
+                label(b)
+            )],
+            (Some(_), Some(_)) => Vec::new(),
+            _ => vec![format!(
+                "not comparable: one side's times are seconds and the other's sample counts \
+                 ({} vs {})",
+                label(a),
+                label(b)
+            )],
+        },
     }
 }
 

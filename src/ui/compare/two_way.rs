@@ -78,8 +78,10 @@ fn SummaryCards(s: Summary) -> impl IntoView {
     } else {
         "absolute times".to_string()
     };
+    let notes = s.notes.clone();
     view! {
         <section class="card">
+            {notes.into_iter().map(|n| view! { <p class="compare-note" role="note" data-testid="compare-note">{n}</p> }).collect_view()}
             <dl class="cards" data-testid="summary-cards">
                 {card(
                     "Total time",

@@ -270,7 +270,7 @@ fn ProfileRow(
                 {pick(Role::Candidate, "B")}
             </td>
             <td class="name"><A href=href.clone()>{name}</A></td>
-            <td>{p.producer.as_str()}</td>
+            <td data-testid="producer">{p.label()}</td>
             <td class="num">{fmt::count(p.functions as i64)}</td>
             <td class="num" title=format!("{} primitive", p.primitive_calls)>{fmt::count(p.total_calls)}</td>
             <td class="num" title=format!("{} s", p.total_time)>{fmt::secs(p.total_time)}</td>

@@ -56,13 +56,21 @@ fn upload_result(end: UploadEnd) -> (UploadState, bool) {
                 .and_then(|s| s.profiles.into_iter().next())
             {
                 Some(p) => {
-                    let summary = format!(
-                        "✓ {} · {} functions · {} calls · {}",
-                        p.producer.as_str(),
-                        fmt::count(p.functions as i64),
-                        fmt::count(p.total_calls),
-                        fmt::secs(p.total_time),
-                    );
+                    let summary = match p.samples {
+                        Some(n) => format!(
+                            "✓ {} · {} functions · {} samples",
+                            p.label(),
+                            fmt::count(p.functions as i64),
+                            fmt::count(n.min(i64::MAX as u64) as i64),
+                        ),
+                        None => format!(
+                            "✓ {} · {} functions · {} calls · {}",
+                            p.label(),
+                            fmt::count(p.functions as i64),
+                            fmt::count(p.total_calls),
+                            fmt::secs(p.total_time),
+                        ),
+                    };
                     (UploadState::Done { id: p.id, summary }, false)
                 }
                 None => (

@@ -1,0 +1,208 @@
+//! Sampled formats: py-spy's raw folded stacks (written by the real py-spy) and CPython
+//! 3.15's `profiling.sampling` `--collapsed` and `--pstats` files (written by code that follows
+//! its collectors; see scripts/gen_sampled_fixtures.py), of one workload before and after
+//! `work` got 3× the arithmetic.
+
+use std::process::Command;
+
+use profdiff::engine::compare::{Options, Status, compare};
+use profdiff::engine::{Producer, Profile};
+
+fn read(name: &str) -> Profile {
+    let path = format!(
+        "{}/tests/fixtures/sampled/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Profile::parse(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn get<'a>(p: &'a Profile, name: &str) -> &'a profdiff::engine::Function {
+    p.functions()
+        .iter()
+        .find(|f| &*f.key.name == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn py_spy_raw_is_read_by_content_with_one_row_per_function() {
+    let p = read("pyspy_before.txt");
+    assert_eq!(p.producer(), Producer::PySpy);
+    let s = p.sampling().unwrap();
+    // Every line's count, the bare-count line (no Python frames) included.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/sampled/pyspy_before.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let total: u64 = text
+        .lines()
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(s.samples, total);
+    assert_eq!(s.interval, None);
+    assert_eq!(p.producer_label(), "py-spy · interval unknown");
+    // `inner` was sampled at two lines: one function, at the lower line.
+    let inner: Vec<_> = p
+        .functions()
+        .iter()
+        .filter(|f| &*f.key.name == "inner")
+        .collect();
+    assert_eq!(inner.len(), 1);
+    assert_eq!(inner[0].key.line, 7);
+    // On the stack in every sample that has frames: <module> is the root of them all.
+    let module = get(&p, "<module>");
+    let framed: u64 = p
+        .stacks()
+        .unwrap()
+        .stacks
+        .iter()
+        .filter(|(s, _)| !s.is_empty())
+        .map(|(_, w)| w)
+        .sum();
+    assert_eq!(module.nc as u64, framed);
+    assert_eq!(module.cc, 0);
+    // Leaf samples add up to every framed sample.
+    let leaves: i64 = p.functions().iter().map(|f| f.cc).sum();
+    assert_eq!(leaves as u64, framed);
+}
+
+#[test]
+fn cpython_collapsed_and_pstats_of_one_run_agree() {
+    for side in ["before", "after"] {
+        let collapsed = read(&format!("sampling_{side}.collapsed"));
+        let pstats = read(&format!("sampling_{side}.pstats"));
+        assert_eq!(collapsed.producer(), Producer::Sampling);
+        assert_eq!(pstats.producer(), Producer::Sampling);
+        let interval = pstats.sampling().unwrap().interval.unwrap();
+        assert!((interval - 0.004).abs() < 1e-12, "{interval}");
+        assert_eq!(pstats.producer_label(), "profiling.sampling · 250 Hz");
+        assert_eq!(
+            collapsed.sampling().unwrap().samples,
+            pstats.sampling().unwrap().samples
+        );
+        assert_eq!(collapsed.len(), pstats.len());
+        for f in pstats.functions() {
+            let c = collapsed
+                .get(&f.key)
+                .unwrap_or_else(|| panic!("{side}: {}", f.key));
+            assert_eq!((c.cc, c.nc), (f.cc, f.nc), "{side}: {}", f.key);
+            assert!((c.tt * interval - f.tt).abs() < 1e-9, "{}", f.key);
+            assert_eq!(c.callers.len(), f.callers.len(), "{}", f.key);
+        }
+    }
+}
+
+#[test]
+fn the_known_change_is_found_and_notes_say_how_times_compare() {
+    let (a, b) = (
+        read("sampling_before.pstats"),
+        read("sampling_after.pstats"),
+    );
+    let c = compare(&a, &b, &Options::default());
+    let work = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    assert_eq!(work.status, Status::Slower);
+    assert!(work.ratio.cumtime.unwrap() > 2.0, "{:?}", work.ratio);
+    assert!(c.summary.notes.is_empty(), "{:?}", c.summary.notes);
+
+    // Folded files do not say the interval: times are sample counts, and the summary says so.
+    let c = compare(
+        &read("pyspy_before.txt"),
+        &read("pyspy_after.txt"),
+        &Options::default(),
+    );
+    assert!(
+        c.summary.notes[0].contains("sample counts"),
+        "{:?}",
+        c.summary.notes
+    );
+
+    // Sampled against traced: not comparable, said once.
+    let traced = Profile::parse(
+        &std::fs::read(format!(
+            "{}/tests/fixtures/compare/before_3.11.prof",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let c = compare(&traced, &b, &Options::default());
+    assert_eq!(c.summary.notes.len(), 1);
+    assert!(
+        c.summary.notes[0].starts_with("not comparable"),
+        "{:?}",
+        c.summary.notes
+    );
+    let text = profdiff::engine::compare::export::comparison(
+        &c,
+        profdiff::engine::compare::export::Format::Text,
+        None,
+    );
+    assert!(text.contains("note: not comparable"), "{text}");
+}
+
+#[test]
+fn bad_folded_input_names_the_line() {
+    let e = Profile::parse(b"a;b 3\na;c 3x\n").unwrap_err().to_string();
+    assert!(
+        e.contains("line 2") && e.contains("not a whole number"),
+        "{e}"
+    );
+    let e = Profile::parse(b"   ncalls  tottime  percall\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("folded stacks"), "{e}");
+}
+
+#[test]
+fn cli_reads_every_sampled_format() {
+    for name in [
+        "pyspy_before.txt",
+        "sampling_before.collapsed",
+        "sampling_before.pstats",
+    ] {
+        let path = format!(
+            "{}/tests/fixtures/sampled/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
+            .args(["stats", &path])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("inner"), "{name}: {text}");
+    }
+    let dir = format!("{}/tests/fixtures/sampled", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
+        .args([
+            "diff",
+            &format!("{dir}/sampling_before.collapsed"),
+            &format!("{dir}/sampling_after.collapsed"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("work"));
+}
+
+#[test]
+fn crafted_folded_files_stay_linear() {
+    // One function with 200,000 distinct callers, and one 200,000-frame stack.
+    let mut wide = String::new();
+    for i in 0..200_000 {
+        wide.push_str(&format!("c{i};leaf 1\n"));
+    }
+    let p = Profile::parse(wide.as_bytes()).unwrap();
+    assert_eq!(get(&p, "leaf").callers.len(), 200_000);
+    let deep: Vec<String> = (0..200_000).map(|i| format!("f{i}")).collect();
+    let p = Profile::parse(format!("{} 1\n", deep.join(";")).as_bytes()).unwrap();
+    assert_eq!(p.len(), 200_000);
+}
