@@ -89,3 +89,6 @@ loadtest:
 ## Regenerate the CPython oracle fixtures (needs pyenv's interpreters).
 fixtures:
 	python3 scripts/gen_pstats_fixtures.py
+	python3 -m venv "$(CARGO_TARGET_DIR)/pyspy-venv"
+	"$(CARGO_TARGET_DIR)/pyspy-venv/bin/pip" install -q py-spy
+	"$(CARGO_TARGET_DIR)/pyspy-venv/bin/python" scripts/gen_sampled_fixtures.py "$(CARGO_TARGET_DIR)/pyspy-venv/bin/py-spy"

@@ -179,9 +179,9 @@ pub fn UploadZone() -> impl IntoView {
                     data-testid="file-input"
                     on:change=move |ev| start(browser::files_from_input(&ev))
                 />
-                <span class="dropzone-main">"Drop .prof / .pstats files here, or " <u>"choose files"</u></span>
+                <span class="dropzone-main">"Drop profiles here, or " <u>"choose files"</u></span>
                 <span class="dropzone-hint">
-                    "cProfile, profile, yappi or pyinstrument dumps (pstats format)"
+                    "pstats dumps (cProfile, profile, yappi, pyinstrument, profiling.sampling --pstats) or folded stacks (py-spy -f raw, profiling.sampling --collapsed)"
                     {move || ctx.info.get().map(|i| format!(", up to {} each", fmt::bytes(i.max_upload_bytes)))}
                 </span>
             </label>
