@@ -2,8 +2,9 @@
 """Writes tests/fixtures/sampled/: sampled profiles of one workload before and after a known
 change (`work` does 3x the arithmetic after; `steady` is unchanged).
 
-- py-spy raw folded stacks, written by the real py-spy (`pip install py-spy` into a throwaway
-  venv; it samples as root here): `pyspy_{before,after}.txt`.
+- py-spy raw folded stacks and speedscope JSON, written by the real py-spy (`pip install
+  py-spy` into a throwaway venv; it samples as root here): `pyspy_{before,after}.txt`,
+  `pyspy_{before,after}.speedscope.json` (a separate run each).
 - CPython 3.15's `profiling.sampling` `--collapsed` and `--pstats` files. No 3.15 interpreter
   can be installed here, so they are written from the py-spy stacks by code that follows the
   collectors line by line (Lib/profiling/sampling/stack_collector.py,
@@ -50,18 +51,21 @@ main()
 '''
 
 
-def record(py_spy, factor, path):
+def record(py_spy, factor, path, fmt="raw"):
     with tempfile.TemporaryDirectory() as d:
         script = os.path.join(d, "workload.py")
         with open(script, "w") as f:
             f.write(WORKLOAD)
         subprocess.run(
-            [py_spy, "record", "--rate", str(RATE), "-f", "raw", "-o", path, "--",
+            [py_spy, "record", "--rate", str(RATE), "-f", fmt, "-o", path, "--",
              sys.executable, script, str(factor)],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         # py-spy writes the script's temporary path: make the fixture independent of it.
         text = open(path).read().replace(script, "workload.py")
+        if fmt == "speedscope":
+            # The file's JSON escapes nothing in these paths; keep it compact but readable.
+            text = text.replace(d + "/", "")
         with open(path, "w") as f:
             f.write(text)
 
@@ -145,6 +149,7 @@ def main():
         stacks = pyspy_stacks(raw)
         write_collapsed(stacks, os.path.join(OUT, f"sampling_{side}.collapsed"))
         write_pstats(stacks, os.path.join(OUT, f"sampling_{side}.pstats"))
+        record(py_spy, factor, os.path.join(OUT, f"pyspy_{side}.speedscope.json"), "speedscope")
         print(side, sum(c for _, c in stacks), "samples")
 
 

@@ -5,7 +5,14 @@
 
 use std::process::Command;
 
-use profdiff::engine::compare::{Options, Status, compare};
+use profdiff::engine::compare::{Metric, Options, Status, compare};
+
+fn by_cumtime() -> Options {
+    Options {
+        metric: Metric::Cumtime,
+        ..Options::default()
+    }
+}
 use profdiff::engine::{Producer, Profile};
 
 fn read(name: &str) -> Profile {
@@ -98,7 +105,8 @@ fn the_known_change_is_found_and_notes_say_how_times_compare() {
         read("sampling_before.pstats"),
         read("sampling_after.pstats"),
     );
-    let c = compare(&a, &b, &Options::default());
+    // `work` itself runs little: its change is in the time below it.
+    let c = compare(&a, &b, &by_cumtime());
     let work = c.rows.iter().find(|r| r.function.name == "work").unwrap();
     assert_eq!(work.status, Status::Slower);
     assert!(work.ratio.cumtime.unwrap() > 2.0, "{:?}", work.ratio);
@@ -205,4 +213,59 @@ fn crafted_folded_files_stay_linear() {
     let deep: Vec<String> = (0..200_000).map(|i| format!("f{i}")).collect();
     let p = Profile::parse(format!("{} 1\n", deep.join(";")).as_bytes()).unwrap();
     assert_eq!(p.len(), 200_000);
+}
+
+#[test]
+fn py_spy_speedscope_gives_the_rate_and_the_change() {
+    let a = read("pyspy_before.speedscope.json");
+    assert_eq!(a.producer(), Producer::PySpy);
+    let s = a.sampling().unwrap();
+    assert_eq!(s.interval, Some(0.004));
+    assert_eq!(a.producer_label(), "py-spy · 250 Hz");
+    assert_eq!(s.samples, a.stacks().unwrap().stacks.len() as u64);
+    // Every sample with frames has <module> at its root (a few have none: py-spy caught the
+    // interpreter outside Python code).
+    let framed = a
+        .stacks()
+        .unwrap()
+        .stacks
+        .iter()
+        .filter(|(f, _)| !f.is_empty())
+        .count() as u64;
+    let module = get(&a, "<module>");
+    assert_eq!(module.nc as u64, framed);
+    assert!((module.ct - framed as f64 * 0.004).abs() < 1e-9);
+    let b = read("pyspy_after.speedscope.json");
+    let c = compare(&a, &b, &by_cumtime());
+    let work = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    assert_eq!(work.status, Status::Slower);
+    assert!(c.summary.notes.is_empty(), "{:?}", c.summary.notes);
+}
+
+#[test]
+fn bad_speedscope_files_say_where() {
+    let schema = r#""$schema":"https://www.speedscope.app/file-format-schema.json""#;
+    let frames = r#""shared":{"frames":[{"name":"a","file":"x.py","line":1}]}"#;
+    let bad_index = format!(
+        r#"{{{schema},{frames},"profiles":[{{"type":"sampled","unit":"seconds","samples":[[0,7]],"weights":[0.01]}}]}}"#
+    );
+    let e = Profile::parse(bad_index.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("frame index 7 out of range"), "{e}");
+    let truncated = &bad_index[..bad_index.len() - 10];
+    let e = Profile::parse(truncated.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 1 column"), "{e}");
+    let evented = format!(
+        r#"{{{schema},{frames},"profiles":[{{"type":"evented","unit":"seconds","events":[]}}]}}"#
+    );
+    let e = Profile::parse(evented.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("evented"), "{e}");
+    let mismatch = format!(
+        r#"{{{schema},{frames},"profiles":[{{"type":"sampled","unit":"seconds","samples":[[0]],"weights":[]}}]}}"#
+    );
+    let e = Profile::parse(mismatch.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("1 samples but 0 weights"), "{e}");
 }

@@ -255,6 +255,9 @@ pub enum ProfileError {
     TextFile,
     #[error("not a Python profile dump: {0}")]
     Folded(#[from] FoldedError),
+    /// A text format recognised but malformed (where, and what was expected).
+    #[error("not a Python profile dump: {0}")]
+    Format(String),
     #[error("not a Python profile dump: the dict holds no functions")]
     Empty,
     #[error("not a Python profile dump: entry {index}: {what}")]
@@ -453,6 +456,7 @@ impl Profile {
         // one about whatever type byte its first letter happens to be.
         if data.len() > 1 && looks_like_text(&data[..data.len().min(64)]) {
             return match std::str::from_utf8(data) {
+                Ok(text) if stacks::looks_speedscope(text) => Profile::from_speedscope(text),
                 Ok(text) if stacks::looks_folded(text) => Profile::from_folded(text),
                 _ => Err(ProfileError::TextFile),
             };
@@ -577,6 +581,25 @@ impl Profile {
             });
         }
         out
+    }
+
+    /// A profile from a speedscope file's sampled profiles (py-spy `-f speedscope`).
+    pub fn from_speedscope(text: &str) -> Result<Profile, ProfileError> {
+        let (stacks, producer, interval, samples) =
+            stacks::parse_speedscope(text).map_err(ProfileError::Format)?;
+        let mut profile = Profile::from_functions(stacks.by_function().functions(1.0));
+        if profile.is_empty() {
+            return Err(ProfileError::Empty);
+        }
+        if let Some(i) = interval {
+            for f in &mut profile.functions {
+                f.tt *= i;
+                f.ct *= i;
+            }
+        }
+        profile.sampled = Some((producer, Sampling { interval, samples }));
+        profile.stacks = Some(Arc::new(stacks));
+        Ok(profile)
     }
 
     /// How a sampled profile was taken; `None` for deterministic profilers.

@@ -318,6 +318,151 @@ fn frame_key(
     })
 }
 
+/// speedscope's file format (<https://www.speedscope.app/file-format-schema.json>), as py-spy
+/// writes it with `record -f speedscope`: shared frames and, per thread, a `sampled` profile
+/// whose samples are frame indices root first, each with a weight in `unit`.
+#[derive(Deserialize)]
+struct SpeedscopeFile {
+    shared: SpeedscopeShared,
+    profiles: Vec<SpeedscopeProfile>,
+    #[serde(default)]
+    exporter: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SpeedscopeShared {
+    frames: Vec<SpeedscopeFrame>,
+}
+
+#[derive(Deserialize)]
+struct SpeedscopeFrame {
+    name: String,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    line: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum SpeedscopeProfile {
+    #[serde(rename = "sampled")]
+    Sampled {
+        unit: String,
+        samples: Vec<Vec<u32>>,
+        weights: Vec<f64>,
+    },
+    #[serde(rename = "evented")]
+    Evented {},
+}
+
+/// Whether `text` looks like a speedscope file (its schema URL near the start, or its keys).
+pub fn looks_speedscope(text: &str) -> bool {
+    let head = &text[..text.len().min(4096)];
+    text.trim_start().starts_with('{')
+        && (head.contains("speedscope.app/file-format-schema")
+            || (head.contains("\"shared\"") && head.contains("\"profiles\"")))
+}
+
+/// Parses a speedscope file's sampled profiles (every thread's samples, merged). Returns the
+/// stacks, the producer (py-spy when it says so), the interval in seconds when every sample
+/// weighs the same, and the number of samples.
+pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u64), String> {
+    let file: SpeedscopeFile = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "speedscope file, line {} column {}: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let mut stacks = Stacks {
+        frames: file
+            .shared
+            .frames
+            .iter()
+            .map(|f| match &f.file {
+                Some(file) => FunctionKey::new(file, f.line.unwrap_or(0), &f.name),
+                None => FunctionKey::new("~", 0, &f.name),
+            })
+            .collect(),
+        stacks: Vec::new(),
+    };
+    let n = stacks.frames.len();
+    let mut weights: Vec<f64> = Vec::new();
+    let mut evented = false;
+    for (i, p) in file.profiles.into_iter().enumerate() {
+        let (unit, samples, w) = match p {
+            SpeedscopeProfile::Sampled {
+                unit,
+                samples,
+                weights,
+            } => (unit, samples, weights),
+            SpeedscopeProfile::Evented {} => {
+                evented = true;
+                continue;
+            }
+        };
+        if samples.len() != w.len() {
+            return Err(format!(
+                "speedscope file, profile {i}: {} samples but {} weights",
+                samples.len(),
+                w.len()
+            ));
+        }
+        let scale = match unit.as_str() {
+            "seconds" => 1.0,
+            "milliseconds" => 1e-3,
+            "microseconds" => 1e-6,
+            "nanoseconds" => 1e-9,
+            "none" => f64::NAN,
+            other => {
+                return Err(format!(
+                    "speedscope file, profile {i}: unit {other:?} is not a time or a count"
+                ));
+            }
+        };
+        for (sample, weight) in samples.into_iter().zip(w) {
+            if let Some(&bad) = sample.iter().find(|&&f| f as usize >= n) {
+                return Err(format!(
+                    "speedscope file, profile {i}: frame index {bad} out of range (there are {n} frames)"
+                ));
+            }
+            if !(weight.is_finite() && weight >= 0.0) {
+                return Err(format!(
+                    "speedscope file, profile {i}: weight {weight} is not a non-negative number"
+                ));
+            }
+            weights.push(if scale.is_nan() {
+                f64::NAN
+            } else {
+                weight * scale
+            });
+            stacks.stacks.push((sample, 1));
+        }
+    }
+    if stacks.stacks.is_empty() {
+        return Err(if evented {
+            "speedscope file with only evented profiles (pyinstrument -r speedscope): not read \
+             yet; use pyinstrument -r pstats"
+                .into()
+        } else {
+            "speedscope file with no samples".into()
+        });
+    }
+    // Equal weights (py-spy: 1 / rate): each sample is one interval. Unequal weights are
+    // kept as samples, one each, with no interval: times are then sample counts.
+    let first = weights[0];
+    let uniform = weights.iter().all(|w| w.to_bits() == first.to_bits());
+    let samples = stacks.stacks.len() as u64;
+    let interval = (uniform && first.is_finite()).then_some(first);
+    let producer = match file.exporter.as_deref() {
+        Some(e) if e.starts_with("py-spy") => Producer::PySpy,
+        Some(e) if e.starts_with("pyinstrument") => Producer::Pyinstrument,
+        _ => Producer::Folded,
+    };
+    Ok((stacks, producer, interval.filter(|i| *i > 0.0), samples))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
