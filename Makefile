@@ -90,5 +90,5 @@ loadtest:
 fixtures:
 	python3 scripts/gen_pstats_fixtures.py
 	python3 -m venv "$(CARGO_TARGET_DIR)/pyspy-venv"
-	"$(CARGO_TARGET_DIR)/pyspy-venv/bin/pip" install -q py-spy
+	"$(CARGO_TARGET_DIR)/pyspy-venv/bin/pip" install -q py-spy pyinstrument viztracer
 	"$(CARGO_TARGET_DIR)/pyspy-venv/bin/python" scripts/gen_sampled_fixtures.py "$(CARGO_TARGET_DIR)/pyspy-venv/bin/py-spy"

@@ -5,13 +5,17 @@ change (`work` does 3x the arithmetic after; `steady` is unchanged).
 - py-spy raw folded stacks and speedscope JSON, written by the real py-spy (`pip install
   py-spy` into a throwaway venv; it samples as root here): `pyspy_{before,after}.txt`,
   `pyspy_{before,after}.speedscope.json` (a separate run each).
+- viztracer's JSON (one event per call) and pyinstrument's speedscope (evented) output, by the
+  real tools in the same venv: `viztracer_{before,after}.json`,
+  `pyinstrument_{before,after}.speedscope.json`.
 - CPython 3.15's `profiling.sampling` `--collapsed` and `--pstats` files. No 3.15 interpreter
   can be installed here, so they are written from the py-spy stacks by code that follows the
   collectors line by line (Lib/profiling/sampling/stack_collector.py,
   CollapsedStackCollector.export; pstats_collector.py, PstatsCollector._process_frames,
   create_stats, _dump_stats): `sampling_{before,after}.collapsed`, `sampling_{before,after}.pstats`.
 
-Usage: python3 scripts/gen_sampled_fixtures.py [PY_SPY]  (default: py-spy on PATH)
+Usage: python3 scripts/gen_sampled_fixtures.py [PY_SPY]  (default: py-spy on PATH; viztracer
+and pyinstrument are taken from the same directory)
 Tests never run this; the files are committed.
 """
 import collections
@@ -66,6 +70,22 @@ def record(py_spy, factor, path, fmt="raw"):
         if fmt == "speedscope":
             # The file's JSON escapes nothing in these paths; keep it compact but readable.
             text = text.replace(d + "/", "")
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def trace(tool_bin, factor, path, kind):
+    """viztracer's JSON, or pyinstrument's speedscope (evented) file, of the workload."""
+    with tempfile.TemporaryDirectory() as d:
+        script = os.path.join(d, "workload.py")
+        with open(script, "w") as f:
+            f.write(WORKLOAD)
+        if kind == "viztracer":
+            cmd = [tool_bin, "--quiet", "--ignore_c_function", "-o", path, script, str(factor)]
+        else:
+            cmd = [tool_bin, "-r", "speedscope", "-o", path, script, str(factor)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=d)
+        text = open(path).read().replace(script, "workload.py").replace(d + "/", "")
         with open(path, "w") as f:
             f.write(text)
 
@@ -150,6 +170,10 @@ def main():
         write_collapsed(stacks, os.path.join(OUT, f"sampling_{side}.collapsed"))
         write_pstats(stacks, os.path.join(OUT, f"sampling_{side}.pstats"))
         record(py_spy, factor, os.path.join(OUT, f"pyspy_{side}.speedscope.json"), "speedscope")
+        bindir = os.path.dirname(py_spy)
+        trace(os.path.join(bindir, "viztracer"), factor, os.path.join(OUT, f"viztracer_{side}.json"), "viztracer")
+        trace(os.path.join(bindir, "pyinstrument"), factor,
+              os.path.join(OUT, f"pyinstrument_{side}.speedscope.json"), "pyinstrument")
         print(side, sum(c for _, c in stacks), "samples")
 
 

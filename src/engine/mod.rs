@@ -9,6 +9,7 @@ pub mod profile;
 pub mod pyfmt;
 pub mod report;
 pub mod stacks;
+pub mod trace;
 
 pub use profile::{CallerStats, Function, FunctionKey, Producer, Profile, ProfileError};
 pub use report::{Report, Restriction, SortKey, Source};

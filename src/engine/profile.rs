@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::marshal::{self, MarshalError, Reader, Value};
 use super::stacks::{self, FoldedError, Sampling, Stacks};
+use super::trace::{self, Trace};
 
 /// A function as pstats identifies it: `(file, line, name)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -185,6 +186,8 @@ pub enum Producer {
     /// Folded stacks from another tool (`a;b;c 12`).
     #[serde(rename = "folded")]
     Folded,
+    #[serde(rename = "viztracer")]
+    Viztracer,
 }
 
 impl Producer {
@@ -197,6 +200,7 @@ impl Producer {
             Producer::Sampling => "profiling.sampling",
             Producer::PySpy => "py-spy",
             Producer::Folded => "folded",
+            Producer::Viztracer => "viztracer",
         }
     }
 
@@ -229,6 +233,8 @@ pub struct Profile {
     /// Set for sampled profiles: the producer (which the numbers cannot tell) and how the
     /// samples were taken.
     sampled: Option<(Producer, Sampling)>,
+    /// The producer when the format says it and the numbers cannot (viztracer).
+    declared: Option<Producer>,
     /// The weighted stacks, for formats that carry them (exact call trees).
     #[serde(skip)]
     stacks: Option<Arc<Stacks>>,
@@ -248,9 +254,10 @@ pub enum ProfileError {
     #[error("not a Python profile dump: marshal data is a {0}, expected a dict of functions")]
     NotADict(&'static str),
     #[error(
-        "not a Python profile dump: this is a text file; use the binary dump written by \
-         cProfile/profile (-o FILE or dump_stats), or folded stacks (py-spy record -f raw, \
-         python -m profiling.sampling --collapsed)"
+        "not a Python profile dump: this is a text file of no format read here; use the \
+         binary dump written by cProfile/profile (-o FILE or dump_stats), folded stacks \
+         (py-spy record -f raw, python -m profiling.sampling --collapsed), speedscope JSON \
+         (py-spy, pyinstrument) or viztracer's JSON"
     )]
     TextFile,
     #[error("not a Python profile dump: {0}")]
@@ -457,6 +464,12 @@ impl Profile {
         if data.len() > 1 && looks_like_text(&data[..data.len().min(64)]) {
             return match std::str::from_utf8(data) {
                 Ok(text) if stacks::looks_speedscope(text) => Profile::from_speedscope(text),
+                Ok(text) if trace::looks_viztracer(text) => {
+                    let t = trace::parse_viztracer(text).map_err(ProfileError::Format)?;
+                    let mut p = Profile::from_trace(&t, true)?;
+                    p.declared = Some(Producer::Viztracer);
+                    Ok(p)
+                }
                 Ok(text) if stacks::looks_folded(text) => Profile::from_folded(text),
                 _ => Err(ProfileError::TextFile),
             };
@@ -563,6 +576,7 @@ impl Profile {
         let mut out = Profile {
             python2: self.python2,
             sampled: self.sampled.clone(),
+            declared: self.declared,
             ..Profile::default()
         };
         for f in &self.functions {
@@ -586,7 +600,14 @@ impl Profile {
     /// A profile from a speedscope file's sampled profiles (py-spy `-f speedscope`).
     pub fn from_speedscope(text: &str) -> Result<Profile, ProfileError> {
         let (stacks, producer, interval, samples) =
-            stacks::parse_speedscope(text).map_err(ProfileError::Format)?;
+            match stacks::parse_speedscope(text).map_err(ProfileError::Format)? {
+                stacks::Speedscope::Sampled(s, p, i, n) => (s, p, i, n),
+                // pyinstrument: a timeline of merged frames; times exact, counts not calls.
+                stacks::Speedscope::Evented(trace, producer) => {
+                    let counts = producer != Producer::Pyinstrument;
+                    return Profile::from_trace(&trace, counts);
+                }
+            };
         let mut profile = Profile::from_functions(stacks.by_function().functions(1.0));
         if profile.is_empty() {
             return Err(ProfileError::Empty);
@@ -599,6 +620,17 @@ impl Profile {
         }
         profile.sampled = Some((producer, Sampling { interval, samples }));
         profile.stacks = Some(Arc::new(stacks));
+        Ok(profile)
+    }
+
+    /// A profile from a timeline of calls (viztracer, speedscope evented); `counts`: whether
+    /// spans are calls (viztracer) or merged frames (pyinstrument, whose counts stay unset
+    /// as in its pstats output).
+    pub fn from_trace(trace: &Trace, counts: bool) -> Result<Profile, ProfileError> {
+        let profile = Profile::from_functions(trace.functions(counts));
+        if profile.is_empty() {
+            return Err(ProfileError::Empty);
+        }
         Ok(profile)
     }
 
@@ -817,6 +849,9 @@ impl Profile {
         if let Some((p, _)) = self.sampled {
             return p;
         }
+        if let Some(p) = self.declared {
+            return p;
+        }
         let mut saw_count_callers = false;
         let mut yappi = false;
         let mut pyinstrument = false;
@@ -879,6 +914,7 @@ impl Profile {
         let mut out = Profile {
             python2: self.python2,
             sampled: self.sampled.clone(),
+            declared: self.declared,
             ..Profile::default()
         };
         for f in &self.functions {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::profile::{CallerStats, Function, FunctionKey, Producer};
+use super::trace::{Trace, spans_from_events};
 
 /// How a sampled profile was taken.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -191,14 +192,25 @@ pub struct FoldedError {
     pub what: String,
 }
 
-/// Whether `text` looks like folded stacks: its first non-empty, non-comment line ends in a
-/// space and a whole number.
+/// Whether `text` looks like folded stacks: its first line with frames (blank lines, `#`
+/// comments and bare counts before it aside: py-spy writes a bare count for samples without
+/// Python frames) ends in a whole number after a space. Later lines are checked by the
+/// parser, which names the line that is wrong.
 pub fn looks_folded(text: &str) -> bool {
-    text.lines()
+    let digits = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    for line in text
+        .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .and_then(|l| l.rsplit_once(char::is_whitespace))
-        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .take(64)
+    {
+        match line.rsplit_once(char::is_whitespace) {
+            Some((_, n)) => return digits(n),
+            None if digits(line) => {}
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Parses folded stacks; the producer is told by the frames' syntax.
@@ -353,7 +365,38 @@ enum SpeedscopeProfile {
         weights: Vec<f64>,
     },
     #[serde(rename = "evented")]
-    Evented {},
+    Evented {
+        unit: String,
+        events: Vec<SpeedscopeEvent>,
+    },
+}
+
+#[derive(Deserialize)]
+struct SpeedscopeEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    at: f64,
+    frame: u32,
+}
+
+/// What a speedscope file holds: sampled stacks, or (only evented profiles) a timeline.
+pub enum Speedscope {
+    /// Stacks, producer, interval in seconds (when every sample weighs the same), samples.
+    Sampled(Stacks, Producer, Option<f64>, u64),
+    Evented(Trace, Producer),
+}
+
+fn unit_scale(unit: &str, i: usize) -> Result<f64, String> {
+    match unit {
+        "seconds" => Ok(1.0),
+        "milliseconds" => Ok(1e-3),
+        "microseconds" => Ok(1e-6),
+        "nanoseconds" => Ok(1e-9),
+        "none" => Ok(f64::NAN),
+        other => Err(format!(
+            "speedscope file, profile {i}: unit {other:?} is not a time or a count"
+        )),
+    }
 }
 
 /// Whether `text` looks like a speedscope file (its schema URL near the start, or its keys).
@@ -364,10 +407,9 @@ pub fn looks_speedscope(text: &str) -> bool {
             || (head.contains("\"shared\"") && head.contains("\"profiles\"")))
 }
 
-/// Parses a speedscope file's sampled profiles (every thread's samples, merged). Returns the
-/// stacks, the producer (py-spy when it says so), the interval in seconds when every sample
-/// weighs the same, and the number of samples.
-pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u64), String> {
+/// Parses a speedscope file: its sampled profiles (every thread's samples, merged), or when
+/// it has only evented ones (pyinstrument), their timeline.
+pub fn parse_speedscope(text: &str) -> Result<Speedscope, String> {
     let file: SpeedscopeFile = serde_json::from_str(text).map_err(|e| {
         format!(
             "speedscope file, line {} column {}: {e}",
@@ -389,7 +431,10 @@ pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u6
     };
     let n = stacks.frames.len();
     let mut weights: Vec<f64> = Vec::new();
-    let mut evented = false;
+    let mut trace = Trace {
+        frames: stacks.frames.clone(),
+        spans: Vec::new(),
+    };
     for (i, p) in file.profiles.into_iter().enumerate() {
         let (unit, samples, w) = match p {
             SpeedscopeProfile::Sampled {
@@ -397,8 +442,33 @@ pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u6
                 samples,
                 weights,
             } => (unit, samples, weights),
-            SpeedscopeProfile::Evented {} => {
-                evented = true;
+            SpeedscopeProfile::Evented { unit, events } => {
+                let scale = unit_scale(&unit, i)?;
+                if scale.is_nan() {
+                    return Err(format!(
+                        "speedscope file, profile {i}: an evented profile needs a time unit"
+                    ));
+                }
+                let mut list = Vec::with_capacity(events.len());
+                for (j, e) in events.iter().enumerate() {
+                    let kind = match e.kind.as_str() {
+                        "O" => 'O',
+                        "C" => 'C',
+                        other => {
+                            return Err(format!(
+                                "speedscope file, profile {i}, event {j}: type {other:?}, expected \"O\" or \"C\""
+                            ));
+                        }
+                    };
+                    if !e.at.is_finite() {
+                        return Err(format!(
+                            "speedscope file, profile {i}, event {j}: time is not a number"
+                        ));
+                    }
+                    list.push((kind, e.at * scale, e.frame));
+                }
+                spans_from_events(&list, i as u64, n, &mut trace.spans)
+                    .map_err(|e| format!("speedscope file, profile {i}, {e}"))?;
                 continue;
             }
         };
@@ -409,18 +479,7 @@ pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u6
                 w.len()
             ));
         }
-        let scale = match unit.as_str() {
-            "seconds" => 1.0,
-            "milliseconds" => 1e-3,
-            "microseconds" => 1e-6,
-            "nanoseconds" => 1e-9,
-            "none" => f64::NAN,
-            other => {
-                return Err(format!(
-                    "speedscope file, profile {i}: unit {other:?} is not a time or a count"
-                ));
-            }
-        };
+        let scale = unit_scale(&unit, i)?;
         for (sample, weight) in samples.into_iter().zip(w) {
             if let Some(&bad) = sample.iter().find(|&&f| f as usize >= n) {
                 return Err(format!(
@@ -440,14 +499,16 @@ pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u6
             stacks.stacks.push((sample, 1));
         }
     }
+    let producer = match file.exporter.as_deref() {
+        Some(e) if e.starts_with("py-spy") => Producer::PySpy,
+        Some(e) if e.starts_with("pyinstrument") => Producer::Pyinstrument,
+        _ => Producer::Folded,
+    };
     if stacks.stacks.is_empty() {
-        return Err(if evented {
-            "speedscope file with only evented profiles (pyinstrument -r speedscope): not read \
-             yet; use pyinstrument -r pstats"
-                .into()
-        } else {
-            "speedscope file with no samples".into()
-        });
+        if trace.spans.is_empty() {
+            return Err("speedscope file with no samples and no events".into());
+        }
+        return Ok(Speedscope::Evented(trace, producer));
     }
     // Equal weights (py-spy: 1 / rate): each sample is one interval. Unequal weights are
     // kept as samples, one each, with no interval: times are then sample counts.
@@ -455,12 +516,12 @@ pub fn parse_speedscope(text: &str) -> Result<(Stacks, Producer, Option<f64>, u6
     let uniform = weights.iter().all(|w| w.to_bits() == first.to_bits());
     let samples = stacks.stacks.len() as u64;
     let interval = (uniform && first.is_finite()).then_some(first);
-    let producer = match file.exporter.as_deref() {
-        Some(e) if e.starts_with("py-spy") => Producer::PySpy,
-        Some(e) if e.starts_with("pyinstrument") => Producer::Pyinstrument,
-        _ => Producer::Folded,
-    };
-    Ok((stacks, producer, interval.filter(|i| *i > 0.0), samples))
+    Ok(Speedscope::Sampled(
+        stacks,
+        producer,
+        interval.filter(|i| *i > 0.0),
+        samples,
+    ))
 }
 
 #[cfg(test)]
@@ -528,6 +589,8 @@ mod tests {
         assert!(e.to_string().contains("not a whole number"), "{e}");
         assert!(parse_folded("\n# nothing\n").is_err());
         assert!(looks_folded("a;b 3\n"));
+        assert!(looks_folded(" 2\na;b 3\n"));
+        assert!(!looks_folded("12\n"));
         assert!(!looks_folded("   ncalls  tottime\n"));
     }
 
