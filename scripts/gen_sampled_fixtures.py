@@ -7,7 +7,8 @@ change (`work` does 3x the arithmetic after; `steady` is unchanged).
   `pyspy_{before,after}.speedscope.json` (a separate run each).
 - viztracer's JSON (one event per call) and pyinstrument's speedscope (evented) output, by the
   real tools in the same venv: `viztracer_{before,after}.json`,
-  `pyinstrument_{before,after}.speedscope.json`.
+  `pyinstrument_{before,after}.speedscope.json`, and pyinstrument's session files,
+  `pyinstrument_{before,after}.pyisession`.
 - CPython 3.15's `profiling.sampling` `--collapsed` and `--pstats` files. No 3.15 interpreter
   can be installed here, so they are written from the py-spy stacks by code that follows the
   collectors line by line (Lib/profiling/sampling/stack_collector.py,
@@ -83,7 +84,7 @@ def trace(tool_bin, factor, path, kind):
         if kind == "viztracer":
             cmd = [tool_bin, "--quiet", "--ignore_c_function", "-o", path, script, str(factor)]
         else:
-            cmd = [tool_bin, "-r", "speedscope", "-o", path, script, str(factor)]
+            cmd = [tool_bin, "-r", kind, "-o", path, script, str(factor)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=d)
         text = open(path).read().replace(script, "workload.py").replace(d + "/", "")
         with open(path, "w") as f:
@@ -173,7 +174,9 @@ def main():
         bindir = os.path.dirname(py_spy)
         trace(os.path.join(bindir, "viztracer"), factor, os.path.join(OUT, f"viztracer_{side}.json"), "viztracer")
         trace(os.path.join(bindir, "pyinstrument"), factor,
-              os.path.join(OUT, f"pyinstrument_{side}.speedscope.json"), "pyinstrument")
+              os.path.join(OUT, f"pyinstrument_{side}.speedscope.json"), "speedscope")
+        trace(os.path.join(bindir, "pyinstrument"), factor,
+              os.path.join(OUT, f"pyinstrument_{side}.pyisession"), "pyisession")
         print(side, sum(c for _, c in stacks), "samples")
 
 

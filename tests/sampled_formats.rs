@@ -310,3 +310,31 @@ fn pyinstrument_speedscope_is_a_timeline_without_counts() {
     assert_eq!(row.status, Status::Slower);
     assert_eq!(row.baseline.as_ref().unwrap().ncalls, None);
 }
+
+#[test]
+fn pyinstrument_session_gives_times_without_counts() {
+    let a = read("pyinstrument_before.pyisession");
+    assert_eq!(a.producer(), Producer::Pyinstrument);
+    let work = get(&a, "work");
+    assert_eq!((work.nc, work.cc), (-1, -1));
+    // work runs inner: nearly all of its time is below it, and its caller is main.
+    assert!(
+        work.ct > 0.05 && work.tt < work.ct / 2.0,
+        "{} {}",
+        work.tt,
+        work.ct
+    );
+    assert_eq!(&*work.callers[0].0.name, "main");
+    let b = read("pyinstrument_after.pyisession");
+    let c = compare(&a, &b, &by_cumtime());
+    let row = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    assert_eq!(row.status, Status::Slower);
+    assert!(row.ratio.cumtime.unwrap() > 1.5, "{:?}", row.ratio);
+    let e = Profile::parse(br#"{"frame_records": [[["a"], 0.1]]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("record 0") && e.contains("is not function"),
+        "{e}"
+    );
+}

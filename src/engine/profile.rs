@@ -257,7 +257,7 @@ pub enum ProfileError {
         "not a Python profile dump: this is a text file of no format read here; use the \
          binary dump written by cProfile/profile (-o FILE or dump_stats), folded stacks \
          (py-spy record -f raw, python -m profiling.sampling --collapsed), speedscope JSON \
-         (py-spy, pyinstrument) or viztracer's JSON"
+         (py-spy, pyinstrument), a pyinstrument session or viztracer's JSON"
     )]
     TextFile,
     #[error("not a Python profile dump: {0}")]
@@ -464,6 +464,7 @@ impl Profile {
         if data.len() > 1 && looks_like_text(&data[..data.len().min(64)]) {
             return match std::str::from_utf8(data) {
                 Ok(text) if stacks::looks_speedscope(text) => Profile::from_speedscope(text),
+                Ok(text) if stacks::looks_pyisession(text) => Profile::from_pyisession(text),
                 Ok(text) if trace::looks_viztracer(text) => {
                     let t = trace::parse_viztracer(text).map_err(ProfileError::Format)?;
                     let mut p = Profile::from_trace(&t, true)?;
@@ -628,6 +629,52 @@ impl Profile {
     /// as in its pstats output).
     pub fn from_trace(trace: &Trace, counts: bool) -> Result<Profile, ProfileError> {
         let profile = Profile::from_functions(trace.functions(counts));
+        if profile.is_empty() {
+            return Err(ProfileError::Empty);
+        }
+        Ok(profile)
+    }
+
+    /// A pyinstrument session: times from its records; no call counts (pyinstrument merges
+    /// calls), as its pstats output has none.
+    pub fn from_pyisession(text: &str) -> Result<Profile, ProfileError> {
+        let stacks = stacks::parse_pyisession(text)
+            .map_err(ProfileError::Format)?
+            .by_function();
+        // Own time per caller edge: the weight of stacks where the callee is the leaf.
+        let mut own: HashMap<(u32, u32), u64> = HashMap::new();
+        for (s, w) in &stacks.stacks {
+            if let [.., caller, leaf] = s[..] {
+                *own.entry((leaf, caller)).or_insert(0) += w;
+            }
+        }
+        let id: HashMap<&FunctionKey, u32> = stacks
+            .frames
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k, i as u32))
+            .collect();
+        let functions: Vec<Function> = stacks
+            .functions(1e-9)
+            .into_iter()
+            .map(|mut f| {
+                let me = id[&f.key];
+                f.cc = -1;
+                f.nc = -1;
+                for (k, s) in &mut f.callers {
+                    let CallerStats::Count(n) = *s else { continue };
+                    let tt = own.get(&(me, id[&*k])).copied().unwrap_or(0) as f64 * 1e-9;
+                    *s = CallerStats::Full {
+                        nc: -1,
+                        cc: -1,
+                        tt,
+                        ct: n as f64 * 1e-9,
+                    };
+                }
+                f
+            })
+            .collect();
+        let profile = Profile::from_functions(functions);
         if profile.is_empty() {
             return Err(ProfileError::Empty);
         }

@@ -524,6 +524,65 @@ pub fn parse_speedscope(text: &str) -> Result<Speedscope, String> {
     ))
 }
 
+/// pyinstrument's session file (`-r pyisession`, `Session.to_json` in pyinstrument's
+/// `session.py`): `frame_records`, each a stack of frame identifiers, root first, and the
+/// seconds it stood for. An identifier is `function\0file\0line`, optionally followed by
+/// `\x01`-separated attributes; the root is the thread (`MainThread\0<thread>\0id`).
+#[derive(Deserialize)]
+struct PyiSession {
+    frame_records: Vec<(Vec<String>, f64)>,
+}
+
+/// Whether `text` looks like a pyinstrument session.
+pub fn looks_pyisession(text: &str) -> bool {
+    text.trim_start().starts_with('{') && text.contains("\"frame_records\"")
+}
+
+/// Parses a pyinstrument session into stacks weighted in nanoseconds.
+pub fn parse_pyisession(text: &str) -> Result<Stacks, String> {
+    let file: PyiSession = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "pyinstrument session, line {} column {}: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let mut stacks = Stacks::default();
+    let mut index: HashMap<String, u32> = HashMap::new();
+    for (i, (ids, seconds)) in file.frame_records.into_iter().enumerate() {
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(format!(
+                "pyinstrument session, record {i}: time {seconds} is not a non-negative number"
+            ));
+        }
+        let mut frames = Vec::with_capacity(ids.len());
+        for id in ids {
+            let base = id.split('\x01').next().unwrap_or_default();
+            let mut parts = base.split('\0');
+            let (Some(name), Some(file), line) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(format!(
+                    "pyinstrument session, record {i}: frame {id:?} is not function\\0file\\0line"
+                ));
+            };
+            if file == "<thread>" {
+                continue;
+            }
+            let line: i64 = line.and_then(|l| l.parse().ok()).unwrap_or(0);
+            let next = stacks.frames.len() as u32;
+            let f = *index.entry(base.to_string()).or_insert_with(|| {
+                stacks.frames.push(FunctionKey::new(file, line, name));
+                next
+            });
+            frames.push(f);
+        }
+        stacks.stacks.push((frames, (seconds * 1e9).round() as u64));
+    }
+    if stacks.stacks.is_empty() {
+        return Err("pyinstrument session with no frame records".into());
+    }
+    Ok(stacks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -171,6 +171,15 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
         }
     };
     let total = summary.total_time;
+    // Sampled profiles count samples: on the stack / running, as profiling.sampling prints.
+    let (calls_label, calls_title) = if summary.is_sampled() {
+        (
+            "samples",
+            "samples with the function on the stack / running it",
+        )
+    } else {
+        ("ncalls", "calls (total/primitive when recursive)")
+    };
     view! {
         <section class="card">
             <div class="card-head">
@@ -218,7 +227,7 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
                 <table class="data pstats" data-testid="pstats-table">
                     <thead>
                         <tr>
-                            {header("ncalls", Col::Ncalls, "calls (total/primitive when recursive)")}
+                            {header(calls_label, Col::Ncalls, calls_title)}
                             {header("tottime", Col::Tottime, "time in the function itself")}
                             {header("percall", Col::TotPer, "tottime / ncalls")}
                             {header("cumtime", Col::Cumtime, "time including callees")}

@@ -181,7 +181,7 @@ pub fn UploadZone() -> impl IntoView {
                 />
                 <span class="dropzone-main">"Drop profiles here, or " <u>"choose files"</u></span>
                 <span class="dropzone-hint">
-                    "pstats dumps (cProfile, profile, yappi, pyinstrument, profiling.sampling --pstats), folded stacks (py-spy -f raw, profiling.sampling --collapsed), speedscope (py-spy, pyinstrument) or viztracer JSON"
+                    "pstats dumps (cProfile, profile, yappi, pyinstrument, profiling.sampling --pstats), folded stacks (py-spy -f raw, profiling.sampling --collapsed), speedscope (py-spy, pyinstrument), .pyisession or viztracer JSON"
                     {move || ctx.info.get().map(|i| format!(", up to {} each", fmt::bytes(i.max_upload_bytes)))}
                 </span>
             </label>
