@@ -349,9 +349,24 @@ pub fn stats(args: &StatsArgs, restrictions: &[Restriction]) -> Result<String, S
         .map(|w| SortKey::parse(w).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut sources = Vec::with_capacity(args.files.len());
+    // Sampled profiles get one line first saying how to read the pstats columns; traced
+    // dumps print exactly what pstats prints.
+    let mut notes = String::new();
     for path in &args.files {
         let shown = path.display().to_string();
         let profile = load(path)?;
+        if let Some(s) = profile.sampling() {
+            notes.push_str(&format!(
+                "{shown}: sampled ({}), {} samples; ncalls = samples on the stack/running{}\n",
+                profile.producer_label(),
+                s.samples,
+                if s.interval.is_none() {
+                    "; times are sample counts (the file does not say the interval)"
+                } else {
+                    ""
+                }
+            ));
+        }
         // pstats prints time.ctime(mtime) + "    " + the path as given.
         let label = match std::fs::metadata(path).and_then(|m| m.modified()) {
             Ok(t) => {
@@ -373,13 +388,14 @@ pub fn stats(args: &StatsArgs, restrictions: &[Restriction]) -> Result<String, S
         report.strip_dirs();
     }
     report.sort(&keys);
-    Ok(if args.callers {
+    let printed = if args.callers {
         report.print_callers(restrictions)
     } else if args.callees {
         report.print_callees(restrictions)
     } else {
         report.print_stats(restrictions)
-    })
+    };
+    Ok(notes + &printed)
 }
 
 fn serve(config_path: Option<PathBuf>) -> ExitCode {

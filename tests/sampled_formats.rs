@@ -183,6 +183,10 @@ fn cli_reads_every_sampled_format() {
         );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("inner"), "{name}: {text}");
+        assert!(
+            text.lines().next().unwrap().contains("sampled (") && text.contains("samples"),
+            "{name}: {text}"
+        );
     }
     let dir = format!("{}/tests/fixtures/sampled", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))

@@ -90,7 +90,7 @@ fn SummaryCards(s: Summary) -> impl IntoView {
                     if s.delta_time > 0.0 { "worse" } else if s.delta_time < 0.0 { "better" } else { "" },
                 )}
                 {card(
-                    "Calls",
+                    if s.baseline.sampling.is_some() || s.candidate.sampling.is_some() { "Samples on stack" } else { "Calls" },
                     format!("{} → {}", fmt::count(s.baseline.total_calls), fmt::count(s.candidate.total_calls)),
                     fmt::signed_count(Some(s.candidate.total_calls.saturating_sub(s.baseline.total_calls))),
                     "",
