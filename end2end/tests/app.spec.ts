@@ -299,4 +299,6 @@ test("sampled profiles upload by content and say what they are", async ({ page }
   await pick(page, "sampling_after.pstats", "b");
   await page.getByTestId("compare-picked").click();
   await expect(page.getByTestId("compare-note")).toContainText("not comparable");
+  // Counts of a sampled side are samples: the headers say so.
+  await expect(page.getByTestId("diff-table").locator("thead")).toContainText("on stack");
 });

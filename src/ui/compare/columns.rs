@@ -187,6 +187,19 @@ impl Col {
         }
     }
 
+    /// The header for sampled profiles, where pstats' call counts are samples: `ncalls` is
+    /// samples with the function on the stack, the primitive count samples running it.
+    pub fn sampled_label(self) -> &'static str {
+        match self {
+            Col::Side(_, Field::Ncalls) | Col::DeltaNcalls => "on stack",
+            Col::Side(_, Field::Pcalls) => "running",
+            Col::Side(_, Field::TottimePerCall) | Col::Side(_, Field::CumtimePerCall) => {
+                "per sample"
+            }
+            col => col.label(),
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Col::Function => "pstats name: file:line(function)",

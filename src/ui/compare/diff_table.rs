@@ -47,6 +47,8 @@ pub fn DiffTable(
     };
     let counts = chip_counts(&c.summary.counts);
     let unchanged = c.summary.counts.unchanged;
+    // Either side sampled: its counts are samples (see `Col::sampled_label`).
+    let sampled = c.summary.baseline.sampling.is_some() || c.summary.candidate.sampling.is_some();
     let selected = Signal::derive(move || view_state.with(|v| v.row));
     let rows_c = c;
     view! {
@@ -65,7 +67,7 @@ pub fn DiffTable(
                             {Col::all().map(|col| {
                                 view! {
                                     <SortHeader
-                                        label=col.label()
+                                        label=if sampled { col.sampled_label() } else { col.label() }
                                         title=col.title()
                                         numeric=col.is_numeric()
                                         active=Signal::derive(move || view_state.with(|v| v.sort_column() == col))
