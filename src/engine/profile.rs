@@ -570,10 +570,24 @@ impl Profile {
             let l = lowest.entry((&*k.file, &*k.name)).or_insert(k.line);
             *l = (*l).min(k.line);
         }
-        let fold = |k: &FunctionKey| FunctionKey {
-            line: lowest[&(&*k.file, &*k.name)],
-            ..k.clone()
-        };
+        // Samples of one function at two lines add up, per caller likewise.
+        self.rekeyed(
+            |k| FunctionKey {
+                line: lowest[&(&*k.file, &*k.name)],
+                ..k.clone()
+            },
+            CallerStats::add,
+        )
+    }
+
+    /// The same functions under keys mapped by `key`; functions whose keys become equal
+    /// merge (as [`Profile::merge`] adds them), and callers of one function whose keys become
+    /// equal are combined by `same_caller(earlier, later)`.
+    fn rekeyed(
+        &self,
+        key: impl Fn(&FunctionKey) -> FunctionKey,
+        same_caller: impl Fn(CallerStats, CallerStats) -> CallerStats,
+    ) -> Profile {
         let mut out = Profile {
             python2: self.python2,
             sampled: self.sampled.clone(),
@@ -581,16 +595,16 @@ impl Profile {
             ..Profile::default()
         };
         for f in &self.functions {
-            let mut callers: Vec<(FunctionKey, CallerStats)> = Vec::new();
+            let mut callers: Vec<(FunctionKey, CallerStats)> = Vec::with_capacity(f.callers.len());
             for (k, s) in &f.callers {
-                let k = fold(k);
+                let k = key(k);
                 match callers.iter_mut().find(|(c, _)| *c == k) {
-                    Some(slot) => slot.1 = slot.1.add(*s),
+                    Some(slot) => slot.1 = same_caller(slot.1, *s),
                     None => callers.push((k, *s)),
                 }
             }
             out.add_function(Function {
-                key: fold(&f.key),
+                key: key(&f.key),
                 callers,
                 ..f.clone()
             });
@@ -958,29 +972,8 @@ impl Profile {
 
     /// `Stats.strip_dirs`: keys lose their directories; functions that become equal merge.
     pub fn strip_dirs(&self) -> Profile {
-        let mut out = Profile {
-            python2: self.python2,
-            sampled: self.sampled.clone(),
-            declared: self.declared,
-            ..Profile::default()
-        };
-        for f in &self.functions {
-            let mut callers: Vec<(FunctionKey, CallerStats)> = Vec::with_capacity(f.callers.len());
-            for (k, s) in &f.callers {
-                let k = k.strip_path();
-                // pstats builds a dict here: a later duplicate replaces an earlier one.
-                match callers.iter_mut().find(|(c, _)| *c == k) {
-                    Some(slot) => slot.1 = *s,
-                    None => callers.push((k, *s)),
-                }
-            }
-            out.add_function(Function {
-                key: f.key.strip_path(),
-                callers,
-                ..f.clone()
-            });
-        }
-        out
+        // pstats builds a dict of callers here: a later duplicate replaces an earlier one.
+        self.rekeyed(FunctionKey::strip_path, |_, later| later)
     }
 
     /// The marshal value `dump_stats` would write for this profile.

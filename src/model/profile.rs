@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::ids::ProfileId;
-use crate::engine::compare::calls;
+use crate::engine::compare::SideStats;
 use crate::engine::pyfmt::rfc3339_ms;
 use crate::engine::{CallerStats, FunctionKey, Producer, Profile};
 
@@ -117,20 +117,19 @@ impl FunctionRow {
     /// The row of the function at `index` in `p`.
     pub fn of(p: &Profile, producer: Producer, index: usize) -> FunctionRow {
         let f = &p.functions()[index];
-        let (ncalls, pcalls) = calls(f, producer);
-        let per = |t: f64, n: Option<i64>| n.filter(|n| *n > 0).map(|n| t / n as f64);
+        let s = SideStats::new(f, producer, 1.0, 0.0);
         FunctionRow {
             index: index as u32,
             display: f.key.display(),
             file: f.key.file.to_string(),
             line: f.key.line,
             name: f.key.name.to_string(),
-            ncalls,
-            pcalls,
-            tottime: f.tt,
-            cumtime: f.ct,
-            tottime_per_call: per(f.tt, ncalls),
-            cumtime_per_call: per(f.ct, pcalls),
+            ncalls: s.ncalls,
+            pcalls: s.pcalls,
+            tottime: s.tottime,
+            cumtime: s.cumtime,
+            tottime_per_call: s.tottime_per_call,
+            cumtime_per_call: s.cumtime_per_call,
             callers: f.callers.len(),
         }
     }

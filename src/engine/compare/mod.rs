@@ -142,7 +142,10 @@ pub struct SideStats {
 }
 
 impl SideStats {
-    fn new(f: &Function, producer: Producer, scale: f64, total: f64) -> SideStats {
+    /// `f`'s numbers with `producer`'s quirks undone, times × `scale`, share of `total`
+    /// (0 when `total` is not positive). The profile view's rows use it too (scale 1), so
+    /// both show the same counts and per-call times.
+    pub fn new(f: &Function, producer: Producer, scale: f64, total: f64) -> SideStats {
         let (ncalls, pcalls) = calls(f, producer);
         let (tottime, cumtime) = (f.tt * scale, f.ct * scale);
         let per = |t: f64, n: Option<i64>| n.filter(|n| *n > 0).map(|n| t / n as f64);
