@@ -8,7 +8,7 @@ mod crafted;
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: crafted_dumps DIR"));
     std::fs::create_dir_all(&dir).expect("a writable directory");
-    let files: [(&str, Vec<u8>); 8] = [
+    let files: [(&str, Vec<u8>); 12] = [
         (
             "shared_callers_2000x5000.prof",
             crafted::shared_callers(2000, 5000),
@@ -28,6 +28,20 @@ fn main() {
         // on the other side: the worst case for matching by nearest line.
         ("one_name_a.prof", crafted::one_name_many_lines(20_000, 0)),
         ("one_name_b.prof", crafted::one_name_many_lines(20_000, 1)),
+        // Sampled formats at their smallest per sample (parse_memory reports their peaks).
+        (
+            "speedscope_3M_samples.json",
+            crafted::speedscope_tiny_samples(3_000_000),
+        ),
+        ("folded_3M_stacks.txt", crafted::folded_tiny_stacks(3_000_000)),
+        (
+            "pyisession_3M_records.json",
+            crafted::pyisession_tiny_records(3_000_000),
+        ),
+        (
+            "viztracer_1M_events.json",
+            crafted::viztracer_tiny_events(1_000_000),
+        ),
     ];
     for (name, bytes) in files {
         let path = dir.join(name);

@@ -61,7 +61,6 @@ fn py_spy_raw_is_read_by_content_with_one_row_per_function() {
     let framed: u64 = p
         .stacks()
         .unwrap()
-        .stacks
         .iter()
         .filter(|(s, _)| !s.is_empty())
         .map(|(_, w)| w)
@@ -219,6 +218,35 @@ fn crafted_folded_files_stay_linear() {
     assert_eq!(p.len(), 200_000);
 }
 
+#[path = "common/crafted.rs"]
+mod crafted;
+
+#[test]
+fn the_smallest_samples_keep_a_small_model() {
+    // What a parsed file keeps is a small multiple of its bytes in every format, at the
+    // smallest record each allows (one frame, neighbours distinct so none merge). Peaks
+    // while parsing are in docs/BENCHMARKS.md (examples/parse_memory).
+    let n = 200_000;
+    for (format, bytes, per_byte) in [
+        ("speedscope", crafted::speedscope_tiny_samples(n), 3),
+        ("folded", crafted::folded_tiny_stacks(n), 5),
+        ("pyisession", crafted::pyisession_tiny_records(n), 1),
+        ("viztracer", crafted::viztracer_tiny_events(n), 1),
+    ] {
+        let p = Profile::parse(&bytes).unwrap_or_else(|e| panic!("{format}: {e}"));
+        assert!(
+            p.model_bytes() <= per_byte * bytes.len(),
+            "{format}: {} bytes kept for a {}-byte file",
+            p.model_bytes(),
+            bytes.len()
+        );
+    }
+    // Every sample counted, none lost to the merging of equal neighbours.
+    let p = Profile::parse(&crafted::speedscope_tiny_samples(n)).unwrap();
+    assert_eq!(p.sampling().unwrap().samples, n as u64);
+    assert_eq!(get(&p, "a").nc + get(&p, "b").nc, n as i64);
+}
+
 #[test]
 fn py_spy_speedscope_gives_the_rate_and_the_change() {
     let a = read("pyspy_before.speedscope.json");
@@ -226,16 +254,16 @@ fn py_spy_speedscope_gives_the_rate_and_the_change() {
     let s = a.sampling().unwrap();
     assert_eq!(s.interval, Some(0.004));
     assert_eq!(a.producer_label(), "py-spy · 250 Hz");
-    assert_eq!(s.samples, a.stacks().unwrap().stacks.len() as u64);
+    assert_eq!(s.samples, a.stacks().unwrap().samples());
     // Every sample with frames has <module> at its root (a few have none: py-spy caught the
     // interpreter outside Python code).
     let framed = a
         .stacks()
         .unwrap()
-        .stacks
         .iter()
         .filter(|(f, _)| !f.is_empty())
-        .count() as u64;
+        .map(|(_, w)| w)
+        .sum::<u64>();
     let module = get(&a, "<module>");
     assert_eq!(module.nc as u64, framed);
     assert!((module.ct - framed as f64 * 0.004).abs() < 1e-9);

@@ -652,12 +652,11 @@ impl Profile {
     /// A pyinstrument session: times from its records; no call counts (pyinstrument merges
     /// calls), as its pstats output has none.
     pub fn from_pyisession(text: &str) -> Result<Profile, ProfileError> {
-        let stacks = stacks::parse_pyisession(text)
-            .map_err(ProfileError::Format)?
-            .by_function();
+        let raw = stacks::parse_pyisession(text).map_err(ProfileError::Format)?;
+        let stacks = raw.by_function();
         // Own time per caller edge: the weight of stacks where the callee is the leaf.
         let mut own: HashMap<(u32, u32), u64> = HashMap::new();
-        for (s, w) in &stacks.stacks {
+        for (s, w) in stacks.iter() {
             if let [.., caller, leaf] = s[..] {
                 *own.entry((leaf, caller)).or_insert(0) += w;
             }

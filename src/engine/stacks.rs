@@ -16,9 +16,11 @@
 //! (once per stack), callers = samples per caller→callee pair, `tt`/`ct` = those × the
 //! sampling interval.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::profile::{CallerStats, Function, FunctionKey, Producer};
@@ -58,13 +60,91 @@ fn trim(x: f64) -> String {
 }
 
 /// Distinct frames and the weighted stacks over them (root first).
+///
+/// Stored flat (every stack's frame ids in one vector, where each ends in another) so that
+/// a file of millions of one-frame samples costs 16 bytes a sample, not a vector each: the
+/// memory bound of the resource-bounds issue holds for every sampled format. A stack equal
+/// to the one pushed just before it adds its weight to that one (samplers repeat stacks).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Stacks {
     pub frames: Vec<FunctionKey>,
-    pub stacks: Vec<(Vec<u32>, u64)>,
+    ids: Vec<u32>,
+    ends: Vec<u32>,
+    weights: Vec<u64>,
 }
 
 impl Stacks {
+    /// No stacks yet over `frames`.
+    pub fn with_frames(frames: Vec<FunctionKey>) -> Stacks {
+        Stacks {
+            frames,
+            ..Stacks::default()
+        }
+    }
+
+    /// Appends a stack (frame ids, root first) with its weight.
+    pub fn push(&mut self, stack: &[u32], weight: u64) {
+        if let Some(prev) = self.ends.len().checked_sub(1)
+            && self.stack(prev) == stack
+        {
+            self.weights[prev] = self.weights[prev].saturating_add(weight);
+            return;
+        }
+        self.ids.extend_from_slice(stack);
+        self.ends.push(self.ids.len() as u32);
+        self.weights.push(weight);
+    }
+
+    /// Starts a stack whose frames come one by one ([`Stacks::push_frame`]) and closes it
+    /// with [`Stacks::end_stack`]: what a streaming reader needs.
+    fn push_frame(&mut self, frame: u32) {
+        self.ids.push(frame);
+    }
+
+    fn end_stack(&mut self, weight: u64) {
+        let start = self.ends.last().map_or(0, |&e| e as usize);
+        if let Some(prev) = self.ends.len().checked_sub(1)
+            && self.stack(prev) == &self.ids[start..]
+        {
+            self.ids.truncate(start);
+            self.weights[prev] = self.weights[prev].saturating_add(weight);
+            return;
+        }
+        self.ends.push(self.ids.len() as u32);
+        self.weights.push(weight);
+    }
+
+    /// Appends every stack of `other` (over the same frames).
+    fn append(&mut self, other: &Stacks) {
+        for (s, w) in other.iter() {
+            self.push(s, w);
+        }
+    }
+
+    fn stack(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.ids[start..self.ends[i] as usize]
+    }
+
+    /// How many distinct runs of stacks are stored (adjacent equal stacks are one).
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every stack, root first, with its weight.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u32], u64)> + '_ {
+        (0..self.ends.len()).map(|i| (self.stack(i), self.weights[i]))
+    }
+
+    /// The largest frame id used: readers check it against the frames they were given.
+    fn max_frame(&self) -> Option<u32> {
+        self.ids.iter().copied().max()
+    }
+
     /// Bytes the stacks hold (for cache accounting).
     pub fn model_bytes(&self) -> usize {
         let frames: usize = self
@@ -72,20 +152,18 @@ impl Stacks {
             .iter()
             .map(|k| k.file.len() + k.name.len() + 48)
             .sum();
-        let stacks: usize = self.stacks.iter().map(|(s, _)| s.len() * 4 + 32).sum();
-        frames + stacks
+        frames + self.ids.len() * 4 + self.ends.len() * 12
     }
 
     pub fn samples(&self) -> u64 {
-        self.stacks
-            .iter()
-            .fold(0u64, |a, (_, w)| a.saturating_add(*w))
+        self.weights.iter().fold(0u64, |a, w| a.saturating_add(*w))
     }
 
     /// The same stacks with one frame per function: a sampler keys frames by the line
     /// running (`inner` at lines 7 and 8 are two keys), the function table wants functions.
-    /// Frames with the same file and name become one, at the lowest line seen.
-    pub fn by_function(&self) -> Stacks {
+    /// Frames with the same file and name become one, at the lowest line seen. Borrowed
+    /// when every frame is a function already (no copy of a big file's stacks).
+    pub fn by_function(&self) -> Cow<'_, Stacks> {
         let mut first: HashMap<(&str, &str), u32> = HashMap::new();
         let mut frames: Vec<FunctionKey> = Vec::new();
         let mut map = Vec::with_capacity(self.frames.len());
@@ -98,14 +176,26 @@ impl Stacks {
             f.line = f.line.min(k.line);
             map.push(id);
         }
-        Stacks {
-            frames,
-            stacks: self
-                .stacks
-                .iter()
-                .map(|(s, w)| (s.iter().map(|&f| map[f as usize]).collect(), *w))
-                .collect(),
+        if frames.len() == self.frames.len() && frames == self.frames {
+            return Cow::Borrowed(self);
         }
+        let mut out = Stacks::with_frames(frames);
+        for (s, w) in self.iter() {
+            for &f in s {
+                out.push_frame(map[f as usize]);
+            }
+            out.end_stack(w);
+        }
+        out.shrink_to_fit();
+        Cow::Owned(out)
+    }
+
+    /// Gives back the capacity the vectors grew past what they hold (done once a reader
+    /// is finished: kept stacks then cost what they hold).
+    fn shrink_to_fit(&mut self) {
+        self.ids.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.weights.shrink_to_fit();
     }
 
     /// Per-function statistics as `PstatsCollector.create_stats` computes them, functions in
@@ -122,7 +212,7 @@ impl Stacks {
         let mut seen: HashSet<u32> = HashSet::new();
         // (callee, caller) -> position in the callee's callers.
         let mut edge: HashMap<(u32, u32), usize> = HashMap::new();
-        for (stack, w) in &self.stacks {
+        for (stack, w) in self.iter() {
             if stack.is_empty() {
                 continue;
             }
@@ -140,11 +230,11 @@ impl Stacks {
                         callers: Vec::new(),
                     }
                 });
-                a.cumulative = a.cumulative.saturating_add(*w);
+                a.cumulative = a.cumulative.saturating_add(w);
             }
             let leaf = *stack.last().expect("not empty");
             let a = acc.get_mut(&leaf).expect("seen");
-            a.direct = a.direct.saturating_add(*w);
+            a.direct = a.direct.saturating_add(w);
             for pair in stack.windows(2) {
                 let (caller, callee) = (pair[0], pair[1]);
                 let callers = &mut acc.get_mut(&callee).expect("seen").callers;
@@ -154,7 +244,7 @@ impl Stacks {
                 if slot == next {
                     callers.push((caller, 0));
                 }
-                callers[slot].1 = callers[slot].1.saturating_add(*w);
+                callers[slot].1 = callers[slot].1.saturating_add(w);
             }
         }
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -235,7 +325,6 @@ pub fn parse_folded(text: &str) -> Result<(Stacks, Producer), FoldedError> {
                 "expected `frame;frame;… count`, but the count {count:?} is not a whole number"
             ))
         })?;
-        let mut frames = Vec::new();
         for part in stack.split(';').filter(|p| !p.is_empty()) {
             let Some(key) = frame_key(part, &mut names, &mut cpython, &mut pyspy) else {
                 continue;
@@ -245,11 +334,12 @@ pub fn parse_folded(text: &str) -> Result<(Stacks, Producer), FoldedError> {
                 stacks.frames.push(key);
                 next as u32
             });
-            frames.push(id);
+            stacks.push_frame(id);
         }
-        stacks.stacks.push((frames, weight));
+        stacks.end_stack(weight);
     }
-    if stacks.stacks.is_empty() {
+    stacks.shrink_to_fit();
+    if stacks.is_empty() {
         return Err(FoldedError {
             line: 1,
             what: "no stacks: expected lines of `frame;frame;… count`".into(),
@@ -330,9 +420,21 @@ fn frame_key(
     })
 }
 
+/// A JSON reader's error as one line: the format, where (line and column), and what.
+pub(crate) fn json_error(format: &str, e: serde_json::Error) -> String {
+    let text = e.to_string();
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    let what = text.strip_suffix(&at).unwrap_or(&text);
+    format!("{format}, line {} column {}: {what}", e.line(), e.column())
+}
+
 /// speedscope's file format (<https://www.speedscope.app/file-format-schema.json>), as py-spy
 /// writes it with `record -f speedscope`: shared frames and, per thread, a `sampled` profile
-/// whose samples are frame indices root first, each with a weight in `unit`.
+/// whose samples are frame indices root first, each with a weight in `unit`; pyinstrument
+/// writes `evented` profiles (open/close events on a timeline).
+///
+/// Read as it streams: samples go straight into flat [`Stacks`] and weights are only checked
+/// and summarised, so memory stays a small multiple of the file whatever it holds.
 #[derive(Deserialize)]
 struct SpeedscopeFile {
     shared: SpeedscopeShared,
@@ -355,28 +457,128 @@ struct SpeedscopeFrame {
     line: Option<i64>,
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type")]
-enum SpeedscopeProfile {
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+enum ProfileKind {
     #[serde(rename = "sampled")]
-    Sampled {
-        unit: String,
-        samples: Vec<Vec<u32>>,
-        weights: Vec<f64>,
-    },
+    Sampled,
     #[serde(rename = "evented")]
-    Evented {
-        unit: String,
-        events: Vec<SpeedscopeEvent>,
-    },
+    Evented,
+}
+
+/// One profile; not an internally tagged enum, which serde buffers whole before reading.
+#[derive(Deserialize)]
+struct SpeedscopeProfile {
+    #[serde(rename = "type")]
+    kind: ProfileKind,
+    unit: String,
+    #[serde(default)]
+    samples: Option<FlatSamples>,
+    #[serde(default)]
+    weights: Option<Weights>,
+    #[serde(default)]
+    events: Option<Vec<SpeedscopeEvent>>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+enum EventKind {
+    O,
+    C,
 }
 
 #[derive(Deserialize)]
 struct SpeedscopeEvent {
     #[serde(rename = "type")]
-    kind: String,
+    kind: EventKind,
     at: f64,
     frame: u32,
+}
+
+/// A `samples` array read into flat stacks of weight 1, and how many samples it had.
+#[derive(Default)]
+struct FlatSamples {
+    stacks: Stacks,
+    count: u64,
+}
+
+impl<'de> Deserialize<'de> for FlatSamples {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Outer;
+        struct Frames<'a>(&'a mut Stacks);
+        impl<'de> DeserializeSeed<'de> for Frames<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Frames<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sample: an array of frame indices")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while let Some(frame) = seq.next_element::<u32>()? {
+                    self.0.push_frame(frame);
+                }
+                self.0.end_stack(1);
+                Ok(())
+            }
+        }
+        impl<'de> Visitor<'de> for Outer {
+            type Value = FlatSamples;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of samples")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FlatSamples, A::Error> {
+                let mut out = FlatSamples::default();
+                while seq.next_element_seed(Frames(&mut out.stacks))?.is_some() {
+                    out.count += 1;
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(Outer)
+    }
+}
+
+/// A `weights` array, checked and summarised as it is read: how many, and the common value
+/// when every weight is the same.
+struct Weights {
+    count: u64,
+    /// `Some(w)` while every weight so far is `w` (bit for bit).
+    uniform: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for Weights {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Weights;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of weights")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Weights, A::Error> {
+                let mut out = Weights {
+                    count: 0,
+                    uniform: None,
+                };
+                while let Some(w) = seq.next_element::<f64>()? {
+                    if !(w.is_finite() && w >= 0.0) {
+                        return Err(serde::de::Error::custom(format!(
+                            "weight {w} is not a non-negative number"
+                        )));
+                    }
+                    out.uniform = match (out.count, out.uniform) {
+                        (0, _) => Some(w),
+                        (_, Some(u)) if u.to_bits() == w.to_bits() => Some(u),
+                        _ => None,
+                    };
+                    out.count += 1;
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// What a speedscope file holds: sampled stacks, or (only evented profiles) a timeline.
@@ -410,93 +612,85 @@ pub fn looks_speedscope(text: &str) -> bool {
 /// Parses a speedscope file: its sampled profiles (every thread's samples, merged), or when
 /// it has only evented ones (pyinstrument), their timeline.
 pub fn parse_speedscope(text: &str) -> Result<Speedscope, String> {
-    let file: SpeedscopeFile = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "speedscope file, line {} column {}: {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    let mut stacks = Stacks {
-        frames: file
-            .shared
-            .frames
-            .iter()
-            .map(|f| match &f.file {
-                Some(file) => FunctionKey::new(file, f.line.unwrap_or(0), &f.name),
-                None => FunctionKey::new("~", 0, &f.name),
-            })
-            .collect(),
-        stacks: Vec::new(),
-    };
-    let n = stacks.frames.len();
-    let mut weights: Vec<f64> = Vec::new();
+    let file: SpeedscopeFile =
+        serde_json::from_str(text).map_err(|e| json_error("speedscope file", e))?;
+    let frames: Vec<FunctionKey> = file
+        .shared
+        .frames
+        .iter()
+        .map(|f| match &f.file {
+            Some(file) => FunctionKey::new(file, f.line.unwrap_or(0), &f.name),
+            None => FunctionKey::new("~", 0, &f.name),
+        })
+        .collect();
+    let n = frames.len();
+    let mut stacks = Stacks::with_frames(frames);
     let mut trace = Trace {
         frames: stacks.frames.clone(),
         spans: Vec::new(),
     };
+    let mut samples = 0u64;
+    // Every sampled profile's common weight in seconds; `None` once two differ.
+    let mut interval: Option<Option<f64>> = None;
     for (i, p) in file.profiles.into_iter().enumerate() {
-        let (unit, samples, w) = match p {
-            SpeedscopeProfile::Sampled {
-                unit,
-                samples,
-                weights,
-            } => (unit, samples, weights),
-            SpeedscopeProfile::Evented { unit, events } => {
-                let scale = unit_scale(&unit, i)?;
-                if scale.is_nan() {
+        let scale = unit_scale(&p.unit, i)?;
+        if p.kind == ProfileKind::Evented {
+            if scale.is_nan() {
+                return Err(format!(
+                    "speedscope file, profile {i}: an evented profile needs a time unit"
+                ));
+            }
+            let events = p.events.unwrap_or_default();
+            let mut list = Vec::with_capacity(events.len());
+            for (j, e) in events.iter().enumerate() {
+                if !e.at.is_finite() {
                     return Err(format!(
-                        "speedscope file, profile {i}: an evented profile needs a time unit"
+                        "speedscope file, profile {i}, event {j}: time is not a number"
                     ));
                 }
-                let mut list = Vec::with_capacity(events.len());
-                for (j, e) in events.iter().enumerate() {
-                    let kind = match e.kind.as_str() {
-                        "O" => 'O',
-                        "C" => 'C',
-                        other => {
-                            return Err(format!(
-                                "speedscope file, profile {i}, event {j}: type {other:?}, expected \"O\" or \"C\""
-                            ));
-                        }
-                    };
-                    if !e.at.is_finite() {
-                        return Err(format!(
-                            "speedscope file, profile {i}, event {j}: time is not a number"
-                        ));
-                    }
-                    list.push((kind, e.at * scale, e.frame));
-                }
-                spans_from_events(&list, i as u64, n, &mut trace.spans)
-                    .map_err(|e| format!("speedscope file, profile {i}, {e}"))?;
-                continue;
+                let kind = match e.kind {
+                    EventKind::O => 'O',
+                    EventKind::C => 'C',
+                };
+                list.push((kind, e.at * scale, e.frame));
             }
+            drop(events);
+            spans_from_events(&list, i as u64, n, &mut trace.spans)
+                .map_err(|e| format!("speedscope file, profile {i}, {e}"))?;
+            continue;
+        }
+        let (Some(s), Some(w)) = (p.samples, p.weights) else {
+            return Err(format!(
+                "speedscope file, profile {i}: a sampled profile needs samples and weights"
+            ));
         };
-        if samples.len() != w.len() {
+        if s.count != w.count {
             return Err(format!(
                 "speedscope file, profile {i}: {} samples but {} weights",
-                samples.len(),
-                w.len()
+                s.count, w.count
             ));
         }
-        let scale = unit_scale(&unit, i)?;
-        for (sample, weight) in samples.into_iter().zip(w) {
-            if let Some(&bad) = sample.iter().find(|&&f| f as usize >= n) {
-                return Err(format!(
-                    "speedscope file, profile {i}: frame index {bad} out of range (there are {n} frames)"
-                ));
-            }
-            if !(weight.is_finite() && weight >= 0.0) {
-                return Err(format!(
-                    "speedscope file, profile {i}: weight {weight} is not a non-negative number"
-                ));
-            }
-            weights.push(if scale.is_nan() {
-                f64::NAN
-            } else {
-                weight * scale
-            });
-            stacks.stacks.push((sample, 1));
+        if let Some(bad) = s.stacks.max_frame().filter(|&f| f as usize >= n) {
+            return Err(format!(
+                "speedscope file, profile {i}: frame index {bad} out of range (there are {n} frames)"
+            ));
+        }
+        if s.count == 0 {
+            continue;
+        }
+        let seconds = w.uniform.map(|u| u * scale).filter(|u| u.is_finite());
+        interval = Some(match interval {
+            None => seconds,
+            Some(prev) => prev.zip(seconds).filter(|(a, b)| a == b).map(|(a, _)| a),
+        });
+        samples += s.count;
+        if stacks.is_empty() {
+            stacks = Stacks {
+                frames: std::mem::take(&mut stacks.frames),
+                ..s.stacks
+            };
+        } else {
+            stacks.append(&s.stacks);
         }
     }
     let producer = match file.exporter.as_deref() {
@@ -504,7 +698,7 @@ pub fn parse_speedscope(text: &str) -> Result<Speedscope, String> {
         Some(e) if e.starts_with("pyinstrument") => Producer::Pyinstrument,
         _ => Producer::Folded,
     };
-    if stacks.stacks.is_empty() {
+    if stacks.is_empty() {
         if trace.spans.is_empty() {
             return Err("speedscope file with no samples and no events".into());
         }
@@ -512,25 +706,146 @@ pub fn parse_speedscope(text: &str) -> Result<Speedscope, String> {
     }
     // Equal weights (py-spy: 1 / rate): each sample is one interval. Unequal weights are
     // kept as samples, one each, with no interval: times are then sample counts.
-    let first = weights[0];
-    let uniform = weights.iter().all(|w| w.to_bits() == first.to_bits());
-    let samples = stacks.stacks.len() as u64;
-    let interval = (uniform && first.is_finite()).then_some(first);
-    Ok(Speedscope::Sampled(
-        stacks,
-        producer,
-        interval.filter(|i| *i > 0.0),
-        samples,
-    ))
+    let interval = interval.flatten().filter(|i| *i > 0.0);
+    stacks.shrink_to_fit();
+    Ok(Speedscope::Sampled(stacks, producer, interval, samples))
 }
 
 /// pyinstrument's session file (`-r pyisession`, `Session.to_json` in pyinstrument's
 /// `session.py`): `frame_records`, each a stack of frame identifiers, root first, and the
 /// seconds it stood for. An identifier is `function\0file\0line`, optionally followed by
 /// `\x01`-separated attributes; the root is the thread (`MainThread\0<thread>\0id`).
-#[derive(Deserialize)]
+///
+/// Read as it streams, identifiers interned as they come.
 struct PyiSession {
-    frame_records: Vec<(Vec<String>, f64)>,
+    stacks: Stacks,
+}
+
+impl<'de> Deserialize<'de> for PyiSession {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny, MapAccess};
+        #[derive(Default)]
+        struct State {
+            stacks: Stacks,
+            index: HashMap<String, u32>,
+            records: usize,
+        }
+        struct Records<'a>(&'a mut State);
+        struct Record<'a>(&'a mut State);
+        struct Ids<'a>(&'a mut State);
+        impl<'de> DeserializeSeed<'de> for Records<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Records<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of frame records")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while seq.next_element_seed(Record(&mut *self.0))?.is_some() {
+                    self.0.records += 1;
+                }
+                Ok(())
+            }
+        }
+        impl<'de> DeserializeSeed<'de> for Record<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Record<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a frame record: [identifiers, seconds]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let i = self.0.records;
+                if seq.next_element_seed(Ids(&mut *self.0))?.is_none() {
+                    return Err(A::Error::custom(format!("record {i}: empty")));
+                }
+                let Some(seconds) = seq.next_element::<f64>()? else {
+                    return Err(A::Error::custom(format!("record {i}: no time")));
+                };
+                if !(seconds.is_finite() && seconds >= 0.0) {
+                    return Err(A::Error::custom(format!(
+                        "record {i}: time {seconds} is not a non-negative number"
+                    )));
+                }
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                self.0.stacks.end_stack((seconds * 1e9).round() as u64);
+                Ok(())
+            }
+        }
+        impl<'de> DeserializeSeed<'de> for Ids<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Ids<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of frame identifiers")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let state = self.0;
+                while let Some(id) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    let base = id.split('\x01').next().unwrap_or_default();
+                    if let Some(&f) = state.index.get(base) {
+                        state.stacks.push_frame(f);
+                        continue;
+                    }
+                    let mut parts = base.split('\0');
+                    let (Some(name), Some(file), line) = (parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err(A::Error::custom(format!(
+                            "record {}: frame {id:?} is not function\\0file\\0line",
+                            state.records
+                        )));
+                    };
+                    if file == "<thread>" {
+                        continue;
+                    }
+                    let line: i64 = line.and_then(|l| l.parse().ok()).unwrap_or(0);
+                    let f = state.stacks.frames.len() as u32;
+                    state.stacks.frames.push(FunctionKey::new(file, line, name));
+                    state.index.insert(base.to_string(), f);
+                    state.stacks.push_frame(f);
+                }
+                Ok(())
+            }
+        }
+        struct File;
+        impl<'de> Visitor<'de> for File {
+            type Value = PyiSession;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a pyinstrument session object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PyiSession, A::Error> {
+                let mut state = State::default();
+                let mut found = false;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "frame_records" {
+                        map.next_value_seed(Records(&mut state))?;
+                        found = true;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                if !found {
+                    return Err(A::Error::missing_field("frame_records"));
+                }
+                Ok(PyiSession {
+                    stacks: state.stacks,
+                })
+            }
+        }
+        d.deserialize_map(File)
+    }
 }
 
 /// Whether `text` looks like a pyinstrument session.
@@ -540,46 +855,13 @@ pub fn looks_pyisession(text: &str) -> bool {
 
 /// Parses a pyinstrument session into stacks weighted in nanoseconds.
 pub fn parse_pyisession(text: &str) -> Result<Stacks, String> {
-    let file: PyiSession = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "pyinstrument session, line {} column {}: {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    let mut stacks = Stacks::default();
-    let mut index: HashMap<String, u32> = HashMap::new();
-    for (i, (ids, seconds)) in file.frame_records.into_iter().enumerate() {
-        if !(seconds.is_finite() && seconds >= 0.0) {
-            return Err(format!(
-                "pyinstrument session, record {i}: time {seconds} is not a non-negative number"
-            ));
-        }
-        let mut frames = Vec::with_capacity(ids.len());
-        for id in ids {
-            let base = id.split('\x01').next().unwrap_or_default();
-            let mut parts = base.split('\0');
-            let (Some(name), Some(file), line) = (parts.next(), parts.next(), parts.next()) else {
-                return Err(format!(
-                    "pyinstrument session, record {i}: frame {id:?} is not function\\0file\\0line"
-                ));
-            };
-            if file == "<thread>" {
-                continue;
-            }
-            let line: i64 = line.and_then(|l| l.parse().ok()).unwrap_or(0);
-            let next = stacks.frames.len() as u32;
-            let f = *index.entry(base.to_string()).or_insert_with(|| {
-                stacks.frames.push(FunctionKey::new(file, line, name));
-                next
-            });
-            frames.push(f);
-        }
-        stacks.stacks.push((frames, (seconds * 1e9).round() as u64));
-    }
-    if stacks.stacks.is_empty() {
+    let file: PyiSession =
+        serde_json::from_str(text).map_err(|e| json_error("pyinstrument session", e))?;
+    let mut stacks = file.stacks;
+    if stacks.is_empty() {
         return Err("pyinstrument session with no frame records".into());
     }
+    stacks.shrink_to_fit();
     Ok(stacks)
 }
 

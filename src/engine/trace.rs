@@ -13,11 +13,13 @@
 //! the same function, `tt` own time (the span less its children), `ct` the outermost spans'
 //! time; per caller the same for calls made from it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
 use super::profile::{CallerStats, Function, FunctionKey};
+use super::stacks::json_error;
 
 /// One call: a frame on a thread from `start` to `end` (seconds).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,23 +164,115 @@ impl Trace {
     }
 }
 
+/// One trace event, borrowed from the text where it can be; fields other than these are
+/// skipped unread.
 #[derive(Deserialize)]
-struct VizFile {
-    #[serde(rename = "traceEvents")]
-    trace_events: Vec<VizEvent>,
-}
-
-#[derive(Deserialize)]
-struct VizEvent {
-    ph: String,
+struct VizEvent<'a> {
+    #[serde(borrow)]
+    ph: Cow<'a, str>,
     #[serde(default)]
     ts: f64,
     #[serde(default)]
     dur: Option<f64>,
-    #[serde(default)]
-    name: Option<String>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
     #[serde(default)]
     tid: Option<serde_json::Value>,
+}
+
+/// A trace event file read as it streams: each complete event becomes a span at once, so
+/// memory follows the calls, not the JSON.
+struct VizFile(Trace);
+
+impl<'de> Deserialize<'de> for VizFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{DeserializeSeed, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        #[derive(Default)]
+        struct State {
+            trace: Trace,
+            index: HashMap<String, u32>,
+        }
+        struct Events<'a>(&'a mut State);
+        impl<'de> DeserializeSeed<'de> for Events<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Events<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of trace events")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let state = self.0;
+                let mut i = 0usize;
+                while let Some(ev) = seq.next_element::<VizEvent<'de>>()? {
+                    i += 1;
+                    if ev.ph != "X" {
+                        continue;
+                    }
+                    let (Some(name), Some(dur)) = (ev.name, ev.dur) else {
+                        return Err(A::Error::custom(format!(
+                            "event {}: a complete event (\"ph\": \"X\") needs a name and a dur",
+                            i - 1
+                        )));
+                    };
+                    if !(ev.ts.is_finite() && dur.is_finite() && dur >= 0.0) {
+                        return Err(A::Error::custom(format!(
+                            "event {}: ts {} and dur {dur} must be finite, dur not negative",
+                            i - 1,
+                            ev.ts
+                        )));
+                    }
+                    let thread = match &ev.tid {
+                        Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
+                        _ => 0,
+                    };
+                    let frame = match state.index.get(&*name) {
+                        Some(&f) => f,
+                        None => {
+                            let f = state.trace.frames.len() as u32;
+                            state.trace.frames.push(key_of(&name));
+                            state.index.insert(name.into_owned(), f);
+                            f
+                        }
+                    };
+                    state.trace.spans.push(Span {
+                        thread,
+                        frame,
+                        start: ev.ts * 1e-6,
+                        end: (ev.ts + dur) * 1e-6,
+                    });
+                }
+                Ok(())
+            }
+        }
+        struct File;
+        impl<'de> Visitor<'de> for File {
+            type Value = VizFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a trace event object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VizFile, A::Error> {
+                let mut state = State::default();
+                let mut found = false;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "traceEvents" {
+                        map.next_value_seed(Events(&mut state))?;
+                        found = true;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                if !found {
+                    return Err(A::Error::missing_field("traceEvents"));
+                }
+                Ok(VizFile(state.trace))
+            }
+        }
+        d.deserialize_map(File)
+    }
 }
 
 /// Whether `text` looks like a Chrome trace event file (viztracer writes one).
@@ -189,49 +283,12 @@ pub fn looks_viztracer(text: &str) -> bool {
 
 /// Parses viztracer's JSON: every complete event is a call.
 pub fn parse_viztracer(text: &str) -> Result<Trace, String> {
-    let file: VizFile = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "trace event file, line {} column {}: {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    let mut trace = Trace::default();
-    let mut index: HashMap<String, u32> = HashMap::new();
-    for (i, ev) in file.trace_events.into_iter().enumerate() {
-        if ev.ph != "X" {
-            continue;
-        }
-        let (Some(name), Some(dur)) = (ev.name, ev.dur) else {
-            return Err(format!(
-                "trace event file, event {i}: a complete event (\"ph\": \"X\") needs a name and a dur"
-            ));
-        };
-        if !(ev.ts.is_finite() && dur.is_finite() && dur >= 0.0) {
-            return Err(format!(
-                "trace event file, event {i}: ts {} and dur {dur} must be finite, dur not negative",
-                ev.ts
-            ));
-        }
-        let thread = match &ev.tid {
-            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
-            _ => 0,
-        };
-        let next = trace.frames.len() as u32;
-        let frame = *index.entry(name.clone()).or_insert_with(|| {
-            trace.frames.push(key_of(&name));
-            next
-        });
-        trace.spans.push(Span {
-            thread,
-            frame,
-            start: ev.ts * 1e-6,
-            end: (ev.ts + dur) * 1e-6,
-        });
-    }
+    let VizFile(mut trace) =
+        serde_json::from_str(text).map_err(|e| json_error("trace event file", e))?;
     if trace.spans.is_empty() {
         return Err("trace event file with no complete (\"X\") events".into());
     }
+    trace.spans.shrink_to_fit();
     Ok(trace)
 }
 

@@ -236,3 +236,35 @@ pub fn one_name_many_lines(n: i64, offset: i64) -> Vec<u8> {
     }))
     .dump()
 }
+
+/// The smallest samples speedscope allows, `n` of them, alternating between two frames so
+/// no two neighbours merge: the worst case for memory per byte of a sampled file.
+pub fn speedscope_tiny_samples(n: usize) -> Vec<u8> {
+    let samples = vec!["[0]", "[1]"].repeat(n / 2).join(",");
+    let weights = vec!["1"; n / 2 * 2].join(",");
+    format!(
+        r#"{{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{{"frames":[{{"name":"a"}},{{"name":"b"}}]}},"profiles":[{{"type":"sampled","unit":"seconds","samples":[{samples}],"weights":[{weights}]}}],"exporter":"py-spy@0.4.3"}}"#
+    )
+    .into_bytes()
+}
+
+/// `n` one-frame folded stacks alternating between two names (`a 1`, `b 1`).
+pub fn folded_tiny_stacks(n: usize) -> Vec<u8> {
+    "a 1\nb 1\n".repeat(n / 2).into_bytes()
+}
+
+/// `n` one-frame pyinstrument records alternating between two identifiers.
+pub fn pyisession_tiny_records(n: usize) -> Vec<u8> {
+    let records = vec![r#"[["a\u0000x.py\u00001"],1]"#, r#"[["b\u0000x.py\u00001"],1]"#]
+        .repeat(n / 2)
+        .join(",");
+    format!(r#"{{"frame_records":[{records}]}}"#).into_bytes()
+}
+
+/// `n` minimal complete trace events, one after another.
+pub fn viztracer_tiny_events(n: usize) -> Vec<u8> {
+    let events: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"ph":"X","name":"a","ts":{i},"dur":1}}"#))
+        .collect();
+    format!(r#"{{"traceEvents":[{}]}}"#, events.join(",")).into_bytes()
+}
