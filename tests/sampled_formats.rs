@@ -370,3 +370,72 @@ fn pyinstrument_session_gives_times_without_counts() {
         "{e}"
     );
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/sampled/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn runs_and_matrix_take_sampled_profiles_and_say_their_caveats() {
+    use profdiff::engine::compare::runs::{compare_runs, matrix};
+    // The same run written three ways by one sampler family: py-spy's speedscope (seconds)
+    // on both sides finds the known change and says nothing else.
+    let (a, b) = (
+        read("pyspy_before.speedscope.json"),
+        read("pyspy_after.speedscope.json"),
+    );
+    let runs = compare_runs(&[&a], &[&b], &by_cumtime());
+    let work = runs
+        .rows
+        .iter()
+        .find(|r| r.function.name == "work")
+        .unwrap();
+    assert_eq!(work.status, Status::Slower);
+    assert!(runs.summary.notes.is_empty(), "{:?}", runs.summary.notes);
+    // A traced profile among sampled ones is flagged once, however many pairs show it.
+    let v = read("viztracer_before.json");
+    let m = matrix(
+        &[("viz", &v), ("a", &a), ("b", &b)].map(|(n, p)| (n.to_string(), p)),
+        Metric::Cumtime,
+    );
+    assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
+    assert!(m.notes[0].starts_with("not comparable"), "{}", m.notes[0]);
+    // Times in seconds against sample counts (py-spy raw has no interval) in runs mode.
+    let raw = read("pyspy_after.txt");
+    let mixed = compare_runs(&[&a], &[&b, &raw], &by_cumtime());
+    assert!(
+        mixed.summary.notes.iter().any(|n| n.contains("sample counts")),
+        "{:?}",
+        mixed.summary.notes
+    );
+
+    // The CLI says the same, in text and in Markdown.
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (va, sa, sb) = (
+        fixture("viztracer_before.json"),
+        fixture("pyspy_before.speedscope.json"),
+        fixture("pyspy_after.speedscope.json"),
+    );
+    let text = cli(&["matrix", &va, &sa, &sb, "--metric", "cumtime"]);
+    assert!(text.contains("note: not comparable"), "{text}");
+    let md = cli(&["diff", "--baseline", &sa, "--candidate", &sb, &va, "--format", "md"]);
+    assert!(md.contains("> **Note:** not comparable"), "{md}");
+    // A two-way diff of sampled files counts samples, not calls.
+    let two = cli(&["diff", &sa, &sb]);
+    assert!(two.contains("\nsamples: "), "{two}");
+    assert!(two.contains(" on stack "), "{two}");
+}

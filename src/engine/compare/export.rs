@@ -283,7 +283,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             if c.order != (super::SortField::Delta, false) {
                 let rows: Vec<&super::Row> = c.rows.iter().take(take).collect();
                 out.push('\n');
-                out.push_str(&rows_table(&rows, s.metric).text());
+                out.push_str(&rows_table(&rows, s.metric, sampled(s)).text());
                 if rows.len() < c.rows.len() {
                     let _ = writeln!(
                         out,
@@ -297,7 +297,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             for (title, all) in sections(c) {
                 let shown = &all[..all.len().min(take)];
                 let _ = writeln!(out, "\n{title} ({}):", all.len());
-                out.push_str(&rows_table(shown, s.metric).text());
+                out.push_str(&rows_table(shown, s.metric, sampled(s)).text());
                 if shown.len() < all.len() {
                     let _ = writeln!(out, "… {} more", all.len() - shown.len());
                 }
@@ -319,9 +319,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
                     "(absolute)"
                 }
             );
-            for note in &s.notes {
-                let _ = writeln!(out, "> **Note:** {}\n", visible(note));
-            }
+            out.push_str(&notes_lines(&s.notes, format));
             out.push_str("| | baseline | candidate | change |\n| --- | ---: | ---: | ---: |\n");
             let _ = writeln!(
                 out,
@@ -333,12 +331,11 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             );
             let _ = writeln!(
                 out,
-                "| calls | {} | {} | {:+} |",
-                s.baseline.total_calls,
-                s.candidate.total_calls,
-                s.candidate
-                    .total_calls
-                    .saturating_sub(s.baseline.total_calls)
+                "| {} | {} | {} | {:+} |",
+                super::count_label(&s.baseline, &s.candidate),
+                s.baseline.count(),
+                s.candidate.count(),
+                s.candidate.count().saturating_sub(s.baseline.count())
             );
             let _ = writeln!(
                 out,
@@ -355,7 +352,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             );
             for (title, all) in sections(c) {
                 let _ = writeln!(out, "#### {title}\n");
-                out.push_str(&rows_table(&all[..all.len().min(n)], s.metric).markdown());
+                out.push_str(&rows_table(&all[..all.len().min(n)], s.metric, sampled(s)).markdown());
                 out.push('\n');
             }
             out
@@ -384,13 +381,22 @@ fn sections(c: &Comparison) -> Vec<(&'static str, Vec<&super::Row>)> {
         .collect()
 }
 
+/// A comparison's caveats: `note: …` lines in text, quoted notes in Markdown.
+fn notes_lines(notes: &[String], format: Format) -> String {
+    let mut out = String::new();
+    for note in notes {
+        let _ = match format {
+            Format::Markdown => writeln!(out, "> **Note:** {}\n", visible(note)),
+            _ => writeln!(out, "note: {note}"),
+        };
+    }
+    out
+}
+
 fn summary_text(c: &Comparison) -> String {
     let s = &c.summary;
     let k = &s.counts;
-    let mut out = String::new();
-    for note in &s.notes {
-        let _ = writeln!(out, "note: {note}");
-    }
+    let mut out = notes_lines(&s.notes, Format::Text);
     let _ = writeln!(
         out,
         "metric: {} ({}{}), threshold: {} ms and {}%",
@@ -418,9 +424,10 @@ fn summary_text(c: &Comparison) -> String {
     );
     let _ = writeln!(
         out,
-        "calls: {} -> {}; functions: {} -> {}",
-        s.baseline.total_calls,
-        s.candidate.total_calls,
+        "{}: {} -> {}; functions: {} -> {}",
+        super::count_label(&s.baseline, &s.candidate),
+        s.baseline.count(),
+        s.candidate.count(),
         s.baseline.functions,
         s.candidate.functions
     );
@@ -432,7 +439,12 @@ fn summary_text(c: &Comparison) -> String {
     out
 }
 
-fn rows_table(rows: &[&super::Row], metric: super::Metric) -> Table {
+/// Whether either side was sampled: its call counts are then samples on the stack.
+fn sampled(s: &super::Summary) -> bool {
+    s.baseline.sampling.is_some() || s.candidate.sampling.is_some()
+}
+
+fn rows_table(rows: &[&super::Row], metric: super::Metric, sampled: bool) -> Table {
     Table {
         headers: owned(&[
             "status",
@@ -441,7 +453,7 @@ fn rows_table(rows: &[&super::Row], metric: super::Metric) -> Table {
             "ratio",
             "baseline",
             "candidate",
-            "calls",
+            if sampled { "on stack" } else { "calls" },
             "match",
             "function",
         ]),
@@ -589,6 +601,7 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
         s.counts.unchanged,
         s.within_noise
     );
+    let head = head + &notes_lines(&s.notes, format);
     let take = limit.unwrap_or(usize::MAX);
     match format {
         Format::Json => json(c),
@@ -702,14 +715,16 @@ pub fn matrix(m: &Matrix, format: Format, limit: Option<usize>) -> String {
     match format {
         Format::Json => json(m),
         Format::Text => format!(
-            "metric: {}\n{}\n{}",
+            "metric: {}\n{}{}\n{}",
             m.metric.as_str(),
+            notes_lines(&m.notes, format),
             legend(false),
             table(limit.unwrap_or(usize::MAX)).text()
         ),
         Format::Markdown => format!(
-            "### profdiff matrix ({})\n\n{}\n{}",
+            "### profdiff matrix ({})\n\n{}{}\n{}",
             m.metric.as_str(),
+            notes_lines(&m.notes, format),
             legend(true),
             table(limit.unwrap_or(super::TOP * 2)).markdown()
         ),

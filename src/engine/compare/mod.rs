@@ -285,6 +285,26 @@ impl SideTotals {
     }
 }
 
+impl SideTotals {
+    /// What a summary's count line shows for this side: calls, or a sampled profile's
+    /// samples (its call counts are samples on the stack, which do not add up to anything).
+    pub fn count(&self) -> i64 {
+        match &self.sampling {
+            Some(s) => i64::try_from(s.samples).unwrap_or(i64::MAX),
+            None => self.total_calls,
+        }
+    }
+}
+
+/// The name of the count line for two sides (see [`SideTotals::count`]).
+pub fn count_label(a: &SideTotals, b: &SideTotals) -> &'static str {
+    match (a.sampling.is_some(), b.sampling.is_some()) {
+        (false, false) => "calls",
+        (true, true) => "samples",
+        _ => "calls / samples",
+    }
+}
+
 /// How many rows have each status.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

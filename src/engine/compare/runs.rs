@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, FunctionRef, Metric, Options, Status, match_profiles, relative_pct};
+use super::{
+    Counts, FunctionRef, Metric, Options, SideTotals, Status, match_profiles, relative_pct,
+};
 use crate::engine::profile::{FunctionKey, Profile};
 
 /// Functions aligned across profiles: `cells[f][p]` is function `f`'s position in profile
@@ -64,6 +66,24 @@ fn metric_of(p: &Profile, pos: Option<usize>, m: Metric) -> f64 {
             Metric::Cumtime => f.ct,
         }
     })
+}
+
+/// The caveats of setting several profiles side by side: those of comparing the first
+/// with each other one (as [`super::notes`] says them), each said once.
+pub fn notes_across(profiles: &[&Profile]) -> Vec<String> {
+    let Some(first) = profiles.first() else {
+        return Vec::new();
+    };
+    let first = SideTotals::of(first);
+    let mut out: Vec<String> = Vec::new();
+    for p in &profiles[1..] {
+        for note in super::notes(&first, &SideTotals::of(p)) {
+            if !out.contains(&note) {
+                out.push(note);
+            }
+        }
+    }
+    out
 }
 
 /// The median of non-empty `v` (mean of the middle two for even lengths).
@@ -135,6 +155,9 @@ pub struct RunsSummary {
     pub delta_pct: Option<f64>,
     pub counts: Counts,
     pub within_noise: usize,
+    /// Caveats, as a two-way comparison's (sampled against traced, differing intervals).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -205,6 +228,7 @@ pub fn compare_runs<P: AsRef<Profile>>(
             candidate_totals: ct,
             counts,
             within_noise: noisy,
+            notes: notes_across(&all),
         },
         rows,
     }
@@ -243,6 +267,9 @@ pub struct Matrix {
     pub profiles: Vec<String>,
     pub totals: Vec<f64>,
     pub rows: Vec<MatrixRow>,
+    /// Caveats of setting these profiles side by side (see [`notes_across`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// K profiles in order: each function's value in each, and first-to-last change. Rows
@@ -277,5 +304,6 @@ pub fn matrix<P: AsRef<Profile>>(profiles: &[(String, P)], metric: Metric) -> Ma
         profiles: profiles.iter().map(|(n, _)| n.clone()).collect(),
         totals: refs.iter().map(|p| p.total_time()).collect(),
         rows,
+        notes: notes_across(&refs),
     }
 }

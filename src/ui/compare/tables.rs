@@ -178,6 +178,15 @@ fn pager(
     }
 }
 
+/// A comparison's caveats (sampled against traced, differing intervals), one note each.
+#[component]
+pub fn Notes(notes: Vec<String>) -> impl IntoView {
+    notes
+        .into_iter()
+        .map(|n| view! { <p class="compare-note" role="note" data-testid="compare-note">{n}</p> })
+        .collect_view()
+}
+
 fn spread_cell(s: &Spread) -> String {
     format!("{} – {}", fmt::secs(s.min), fmt::secs(s.max))
 }
@@ -223,6 +232,7 @@ pub fn RunsView(
     let rows = c.clone();
     view! {
         <section class="card">
+            <Notes notes=s.notes.clone()/>
             <dl class="cards" data-testid="summary-cards">
                 <div class="stat"><dt>"Runs"</dt><dd>{format!("{} vs {}", s.baseline_runs, s.candidate_runs)}</dd><dd class="detail">{format!("metric {}", s.metric.as_str())}</dd></div>
                 <div class=format!("stat {}", if s.delta_time > 0.0 { "worse" } else { "better" })>
@@ -328,6 +338,7 @@ pub fn MatrixView(
     view! {
         <section class="card">
             <h2>{format!("Matrix of {} profiles · metric {}", m.profiles.len(), m.metric.as_str())}</h2>
+            <Notes notes=m.notes.clone()/>
             <div class="toolbar">
                 <FilterBox view_state apply/>
                 <span class="muted">{move || format!("{} functions", order.with(Vec::len))}</span>

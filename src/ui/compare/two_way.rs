@@ -9,8 +9,9 @@ use super::chart::DeltaChart;
 use super::diff_table::DiffTable;
 use super::edges::EdgePanel;
 use super::state::ViewState;
+use super::tables::Notes;
 use super::{PAGE, ordered};
-use crate::engine::compare::{Comparison, Summary};
+use crate::engine::compare::{Comparison, Summary, count_label};
 use crate::ui::browser;
 use crate::ui::fmt;
 
@@ -81,7 +82,7 @@ fn SummaryCards(s: Summary) -> impl IntoView {
     let notes = s.notes.clone();
     view! {
         <section class="card">
-            {notes.into_iter().map(|n| view! { <p class="compare-note" role="note" data-testid="compare-note">{n}</p> }).collect_view()}
+            <Notes notes/>
             <dl class="cards" data-testid="summary-cards">
                 {card(
                     "Total time",
@@ -90,9 +91,13 @@ fn SummaryCards(s: Summary) -> impl IntoView {
                     if s.delta_time > 0.0 { "worse" } else if s.delta_time < 0.0 { "better" } else { "" },
                 )}
                 {card(
-                    if s.baseline.sampling.is_some() || s.candidate.sampling.is_some() { "Samples on stack" } else { "Calls" },
-                    format!("{} → {}", fmt::count(s.baseline.total_calls), fmt::count(s.candidate.total_calls)),
-                    fmt::signed_count(Some(s.candidate.total_calls.saturating_sub(s.baseline.total_calls))),
+                    match count_label(&s.baseline, &s.candidate) {
+                        "calls" => "Calls",
+                        "samples" => "Samples",
+                        _ => "Calls / samples",
+                    },
+                    format!("{} → {}", fmt::count(s.baseline.count()), fmt::count(s.candidate.count())),
+                    fmt::signed_count(Some(s.candidate.count().saturating_sub(s.baseline.count()))),
                     "",
                 )}
                 {card("Slower", fmt::count(s.counts.slower as i64), format!("≥ {} ms and ≥ {}%", s.min_ms, s.min_pct), "worse")}
