@@ -33,7 +33,10 @@ fn main() {
             "speedscope_3M_samples.json",
             crafted::speedscope_tiny_samples(3_000_000),
         ),
-        ("folded_3M_stacks.txt", crafted::folded_tiny_stacks(3_000_000)),
+        (
+            "folded_3M_stacks.txt",
+            crafted::folded_tiny_stacks(3_000_000),
+        ),
         (
             "pyisession_3M_records.json",
             crafted::pyisession_tiny_records(3_000_000),

@@ -407,7 +407,11 @@ fn runs_and_matrix_take_sampled_profiles_and_say_their_caveats() {
     let raw = read("pyspy_after.txt");
     let mixed = compare_runs(&[&a], &[&b, &raw], &by_cumtime());
     assert!(
-        mixed.summary.notes.iter().any(|n| n.contains("sample counts")),
+        mixed
+            .summary
+            .notes
+            .iter()
+            .any(|n| n.contains("sample counts")),
         "{:?}",
         mixed.summary.notes
     );
@@ -432,7 +436,16 @@ fn runs_and_matrix_take_sampled_profiles_and_say_their_caveats() {
     );
     let text = cli(&["matrix", &va, &sa, &sb, "--metric", "cumtime"]);
     assert!(text.contains("note: not comparable"), "{text}");
-    let md = cli(&["diff", "--baseline", &sa, "--candidate", &sb, &va, "--format", "md"]);
+    let md = cli(&[
+        "diff",
+        "--baseline",
+        &sa,
+        "--candidate",
+        &sb,
+        &va,
+        "--format",
+        "md",
+    ]);
     assert!(md.contains("> **Note:** not comparable"), "{md}");
     // A two-way diff of sampled files counts samples, not calls.
     let two = cli(&["diff", &sa, &sb]);

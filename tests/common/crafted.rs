@@ -240,7 +240,7 @@ pub fn one_name_many_lines(n: i64, offset: i64) -> Vec<u8> {
 /// The smallest samples speedscope allows, `n` of them, alternating between two frames so
 /// no two neighbours merge: the worst case for memory per byte of a sampled file.
 pub fn speedscope_tiny_samples(n: usize) -> Vec<u8> {
-    let samples = vec!["[0]", "[1]"].repeat(n / 2).join(",");
+    let samples = ["[0]", "[1]"].repeat(n / 2).join(",");
     let weights = vec!["1"; n / 2 * 2].join(",");
     format!(
         r#"{{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{{"frames":[{{"name":"a"}},{{"name":"b"}}]}},"profiles":[{{"type":"sampled","unit":"seconds","samples":[{samples}],"weights":[{weights}]}}],"exporter":"py-spy@0.4.3"}}"#
@@ -255,9 +255,12 @@ pub fn folded_tiny_stacks(n: usize) -> Vec<u8> {
 
 /// `n` one-frame pyinstrument records alternating between two identifiers.
 pub fn pyisession_tiny_records(n: usize) -> Vec<u8> {
-    let records = vec![r#"[["a\u0000x.py\u00001"],1]"#, r#"[["b\u0000x.py\u00001"],1]"#]
-        .repeat(n / 2)
-        .join(",");
+    let records = [
+        r#"[["a\u0000x.py\u00001"],1]"#,
+        r#"[["b\u0000x.py\u00001"],1]"#,
+    ]
+    .repeat(n / 2)
+    .join(",");
     format!(r#"{{"frame_records":[{records}]}}"#).into_bytes()
 }
 

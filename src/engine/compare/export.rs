@@ -352,7 +352,9 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             );
             for (title, all) in sections(c) {
                 let _ = writeln!(out, "#### {title}\n");
-                out.push_str(&rows_table(&all[..all.len().min(n)], s.metric, sampled(s)).markdown());
+                out.push_str(
+                    &rows_table(&all[..all.len().min(n)], s.metric, sampled(s)).markdown(),
+                );
                 out.push('\n');
             }
             out
