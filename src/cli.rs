@@ -48,6 +48,56 @@ pub enum Command {
     Diff(DiffArgs),
     /// K profiles in order: each function's time in each, and the first-to-last change.
     Matrix(MatrixArgs),
+    /// A flame graph of one profile (FILE), or the differential one of two (BASE CAND), as
+    /// a self-contained SVG (click to zoom, search) or folded stacks.
+    ///
+    /// From stacks (sampled formats) the call tree is exact; from pstats it is estimated by
+    /// sharing each function's time among its callers by per-edge time (frames say so).
+    Flame(FlameArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FlameArgs {
+    /// FILE, or BASE CAND for the differential graph.
+    #[arg(required = true, num_args = 1..=2, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// svg, or folded (`frame;frame;... N`: integer microseconds, or samples for sampled
+    /// profiles; two files give `... A B`, flamegraph.pl's differential input).
+    #[arg(long, default_value = "svg", value_parser = ["svg", "folded"])]
+    pub format: String,
+    /// Root on top (icicle) instead of at the bottom.
+    #[arg(long)]
+    pub icicle: bool,
+    /// Width of a frame in a differential graph: the larger side, or the candidate.
+    #[arg(long, default_value = "larger", value_parser = ["larger", "candidate"])]
+    pub size_by: String,
+    /// Colour by the change of each frame's share of its total, not of absolute time.
+    #[arg(long)]
+    pub share: bool,
+    /// Colours safe for colour-blind readers (Okabe–Ito).
+    #[arg(long)]
+    pub colorblind: bool,
+    /// Scale the candidate so both totals are equal.
+    #[arg(long)]
+    pub normalize: bool,
+    /// Time that decides a frame's colour: its own (tottime) or with its callees (cumtime).
+    #[arg(long, default_value = "cumtime", value_parser = ["tottime", "cumtime"])]
+    pub metric: String,
+    /// A change is coloured only if at least this many milliseconds...
+    #[arg(long, default_value_t = 1.0, value_name = "MS")]
+    pub min_ms: f64,
+    /// ...and at least this many percent.
+    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+    pub min_pct: f64,
+    /// Frames narrower than this share of the total fold into "other".
+    #[arg(long, default_value_t = 1e-4, value_name = "FRACTION")]
+    pub min_fraction: f64,
+    /// Image width in pixels.
+    #[arg(long, default_value_t = 1200.0)]
+    pub width: f64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -206,6 +256,16 @@ pub fn main() -> ExitCode {
             Ok(text) => write_stdout(&text),
             Err(e) => fail(&e),
         },
+        Some(Command::Flame(args)) => match flame(&args) {
+            Ok(text) => match &args.output {
+                Some(path) => match std::fs::write(path, text) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(&format!("{}: {e}", path.display())),
+                },
+                None => write_stdout(&text),
+            },
+            Err(e) => fail(&e),
+        },
     }
 }
 
@@ -292,6 +352,92 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
         };
     }
     Ok((out, regressed))
+}
+
+/// `profdiff flame`: the SVG or folded text.
+pub fn flame(args: &FlameArgs) -> Result<String, String> {
+    use crate::engine::flame::{self, ChangeBy, Limits};
+    use crate::engine::flame_svg::{self, Palette, SizeBy, SvgOptions};
+    let bad = |x: f64| !x.is_finite() || x < 0.0;
+    if bad(args.min_ms) || bad(args.min_pct) {
+        return Err("--min-ms and --min-pct must be zero or more".into());
+    }
+    if bad(args.min_fraction) || args.min_fraction >= 1.0 {
+        return Err("--min-fraction takes a share from 0 up to (not including) 1".into());
+    }
+    if !(100.0..=100_000.0).contains(&args.width) {
+        return Err("--width takes 100 to 100000 pixels".into());
+    }
+    let folded = args.format == "folded";
+    let limits = if folded {
+        Limits {
+            min_fraction: args.min_fraction.min(1e-6),
+            ..Limits::exhaustive()
+        }
+    } else {
+        Limits {
+            min_fraction: args.min_fraction,
+            ..Limits::default()
+        }
+    };
+    let options = Options {
+        metric: Metric::parse(&args.metric).expect("clap checked the metric"),
+        normalize: args.normalize,
+        min_ms: args.min_ms,
+        min_pct: args.min_pct,
+    };
+    let name = |p: &PathBuf| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let (tree, title) = match &args.files[..] {
+        [one] => (
+            flame::tree(&load(one)?, &limits),
+            format!("Flame graph: {}", name(one)),
+        ),
+        [a, b] => (
+            flame::tree_of_two(&load(a)?, &load(b)?, &options, &limits),
+            format!("Differential flame graph: {} → {}", name(a), name(b)),
+        ),
+        _ => unreachable!("clap takes one or two files"),
+    };
+    if tree.truncated {
+        eprintln!(
+            "profdiff: the call tree was cut at its node or depth limit; some detail is missing"
+        );
+    }
+    if folded {
+        return Ok(tree.folded());
+    }
+    let estimated = if tree.exact {
+        ""
+    } else {
+        " (estimated from pstats edges)"
+    };
+    Ok(flame_svg::svg(
+        &tree,
+        &SvgOptions {
+            title: format!("{title}{estimated}"),
+            width: args.width,
+            icicle: args.icicle,
+            size_by: if args.size_by == "candidate" {
+                SizeBy::Candidate
+            } else {
+                SizeBy::Larger
+            },
+            palette: if args.colorblind {
+                Palette::ColorBlind
+            } else {
+                Palette::Classic
+            },
+            change: Some(ChangeBy {
+                options,
+                share: args.share,
+            }),
+        },
+    ))
 }
 
 fn matrix_command(args: &MatrixArgs) -> Result<String, String> {

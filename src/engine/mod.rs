@@ -4,6 +4,8 @@
 //! so the server, the CLI and (later) the browser share one implementation.
 
 pub mod compare;
+pub mod flame;
+pub mod flame_svg;
 pub mod marshal;
 pub mod profile;
 pub mod pyfmt;
