@@ -230,7 +230,7 @@ fn estimated_tree(p: &Profile, canon: &[u32], limits: &Limits) -> Raw {
         .filter(|&i| !has_caller[i] && fns[i].ct > 0.0)
         .collect();
     let mut reached = vec![false; fns.len()];
-    let mut reach = |from: usize, reached: &mut Vec<bool>| {
+    let reach = |from: usize, reached: &mut Vec<bool>| {
         let mut todo = vec![from];
         reached[from] = true;
         while let Some(f) = todo.pop() {
@@ -440,8 +440,8 @@ fn union(
         // Children by frame, both sides.
         let mut kids: Vec<(u32, [Option<u32>; 2], [f64; 2])> = Vec::new();
         let mut index: HashMap<u32, usize> = HashMap::new();
-        for s in 0..2 {
-            let (Some(r), Some(n)) = (raws[s], w.at[s]) else {
+        for (s, (raw, at)) in raws.iter().zip(w.at).enumerate() {
+            let (Some(r), Some(n)) = (raw, at) else {
                 continue;
             };
             for &c in &r.children[n as usize] {
@@ -602,6 +602,43 @@ impl FlameTree {
                 }
             })
             .collect()
+    }
+
+    /// The frames whose label passes `hit`, how many, and the share of the root's width
+    /// (`size`, from [`super::flame_svg::sizes`]) they hold: a match inside another match
+    /// counts once, so the share is of time, not of frames.
+    pub fn search(&self, hit: impl Fn(&str) -> bool, size: &[f64]) -> (Vec<bool>, usize, f64) {
+        let mut hits = vec![false; self.nodes.len()];
+        let mut covered = vec![false; self.nodes.len()];
+        let (mut count, mut held) = (0, 0.0);
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                let p = n.parent as usize;
+                covered[i] = covered[p] || hits[p];
+            }
+            if n.frame == ROOT || !hit(&self.label(n)) {
+                continue;
+            }
+            hits[i] = true;
+            count += 1;
+            if !covered[i] {
+                held += size[i];
+            }
+        }
+        let total = size.first().copied().unwrap_or(0.0);
+        (hits, count, if total > 0.0 { held / total } else { 0.0 })
+    }
+
+    /// The path from the root to `node`, root first.
+    pub fn ancestry(&self, node: u32) -> Vec<u32> {
+        let mut out = vec![node];
+        let mut at = node;
+        while at != 0 && (at as usize) < self.nodes.len() {
+            at = self.nodes[at as usize].parent;
+            out.push(at);
+        }
+        out.reverse();
+        out
     }
 
     /// Folded stacks (`frame;frame;… N`), one line per node with own time: integer
@@ -838,6 +875,20 @@ mod tests {
             &Limits::default(),
         );
         assert!((n.totals()[1] - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn search_counts_frames_and_time_once() {
+        let p = Profile::parse(b"a;b;b2 6\na;c 2\nd;b 2\n").unwrap();
+        let t = tree(&p, &Limits::default());
+        let size = crate::engine::flame_svg::sizes(&t, crate::engine::flame_svg::SizeBy::Larger);
+        // "b" matches b, b2 (inside b: counted once for time) and d's b.
+        let (hits, count, share) = t.search(|l| l.starts_with('b'), &size);
+        assert_eq!(count, 3);
+        assert!((share - 0.8).abs() < 1e-12, "{share}");
+        assert_eq!(hits.iter().filter(|h| **h).count(), 3);
+        let b2 = t.nodes.iter().position(|n| n.depth == 3).unwrap() as u32;
+        assert_eq!(t.ancestry(b2).len(), 4);
     }
 
     proptest::proptest! {

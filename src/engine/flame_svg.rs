@@ -166,7 +166,7 @@ pub fn describe(tree: &FlameTree, node: &FlameNode) -> String {
 }
 
 /// A warm colour per name, stable across files (flamegraph.pl's "hot" palette).
-fn hot(name: &str) -> String {
+pub fn hot(name: &str) -> String {
     // FNV-1a: the same name gets the same colour in every graph.
     let mut h: u32 = 0x811c9dc5;
     for b in name.bytes() {

@@ -238,6 +238,47 @@ pub async fn compare_edges(
         .await
 }
 
+/// The call tree of one profile, or the union tree of two (the baseline first), for the
+/// web app's flame graphs: frames under 1/10,000 of the total fold into "other" and at
+/// most 30,000 nodes are sent (a few MB of JSON at worst; what a screen can show).
+pub async fn flame(
+    state: &AppState,
+    id: SessionId,
+    a: ProfileId,
+    b: Option<ProfileId>,
+    normalize: bool,
+) -> Result<crate::engine::flame::FlameTree, AppError> {
+    use crate::engine::flame::{self, Limits};
+    session(state, id).await?;
+    let (_, pa) = profile(state, id, a).await?;
+    let pb = match b {
+        Some(b) => Some(profile(state, id, b).await?.1),
+        None => None,
+    };
+    let limits = Limits {
+        max_nodes: 30_000,
+        ..Limits::default()
+    };
+    state
+        .jobs
+        .run(move |cancel| {
+            cancel.check()?;
+            Ok(match &pb {
+                None => flame::tree(&pa, &limits),
+                Some(pb) => flame::tree_of_two(
+                    &pa,
+                    pb,
+                    &compare::Options {
+                        normalize,
+                        ..compare::Options::default()
+                    },
+                    &limits,
+                ),
+            })
+        })
+        .await
+}
+
 /// Every function of a profile, in dump order, with its summary.
 pub async fn table(
     state: &AppState,

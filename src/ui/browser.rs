@@ -280,6 +280,14 @@ mod imp {
         }
     }
 
+    /// The value of `attr` on the event's target or its nearest ancestor that has it (one
+    /// listener for thousands of flame-graph frames).
+    pub fn closest_attr(ev: &leptos::ev::Event, attr: &str) -> Option<String> {
+        use wasm_bindgen::JsCast;
+        let el = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        el.closest(&format!("[{attr}]")).ok()??.get_attribute(attr)
+    }
+
     /// Scrolls the element with this id into view once the page has rendered the
     /// change under way (the least scrolling that shows it).
     pub fn scroll_into_view(id: &str) {
@@ -341,6 +349,9 @@ mod imp {
         }
     }
     pub fn scroll_into_view(_: &str) {}
+    pub fn closest_attr(_: &leptos::ev::Event, _: &str) -> Option<String> {
+        None
+    }
 }
 
 pub use imp::*;

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod compare;
+pub mod flame;
 pub mod fmt;
 pub mod order;
 pub mod profile_view;

@@ -6,6 +6,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use crate::engine::FunctionKey;
+use crate::engine::compare::{FunctionRef, Options};
+use crate::ui::flame::FlameCard;
+
 use super::browser;
 use super::fmt;
 use super::session::SessionCtx;
@@ -117,6 +121,8 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
     let regex = RwSignal::new(false);
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(None::<u32>);
+    let flame_zoom = RwSignal::new(0u32);
+    let flame_q = RwSignal::new(String::new());
 
     let filter_error = Memo::new(move |_| TextFilter::new(&filter.get(), regex.get()).err());
     // Row positions to show, in order: filtered, then sorted.
@@ -285,6 +291,28 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
             </Suspense>
         </section>
         </div>
+        <FlameCard
+            a=Signal::derive(move || Some(pid))
+            b=Signal::derive(|| None)
+            options=Signal::derive(Options::default)
+            zoom=flame_zoom
+            on_zoom=Callback::new(move |n| flame_zoom.set(n))
+            query=flame_q
+            on_query=Callback::new(move |q| flame_q.set(q))
+            picked=Signal::derive(move || {
+                selected.get().and_then(|i| rows.with_value(|rows| {
+                    rows.iter().find(|r| r.index == i).map(|r| vec![FunctionRef { file: r.file.clone(), line: r.line, name: r.name.clone() }])
+                })).unwrap_or_default()
+            })
+            on_pick=Callback::new(move |k: FunctionKey| {
+                let hit = rows.with_value(|rows| {
+                    rows.iter().find(|r| *r.name == *k.name && *r.file == *k.file && r.line == k.line).map(|r| r.index)
+                });
+                if let Some(i) = hit {
+                    select.run(i);
+                }
+            })
+        />
     }
 }
 

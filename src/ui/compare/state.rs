@@ -25,6 +25,9 @@ pub struct ViewState {
     /// computes the same rows in the same order, so the position is a stable address).
     pub row: Option<usize>,
     pub page: usize,
+    /// The flame graph's zoomed node (0: the root) and search text.
+    pub flame_zoom: u32,
+    pub flame_q: String,
 }
 
 impl Default for ViewState {
@@ -37,6 +40,8 @@ impl Default for ViewState {
             filter: String::new(),
             row: None,
             page: 0,
+            flame_zoom: 0,
+            flame_q: String::new(),
         }
     }
 }
@@ -119,6 +124,8 @@ impl ViewState {
             filter: q.get("q").unwrap_or_default(),
             row: q.get("row").and_then(|r| r.parse().ok()),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+            flame_zoom: q.get("fz").and_then(|p| p.parse().ok()).unwrap_or(0),
+            flame_q: q.get("fq").unwrap_or_default(),
         }
     }
 
@@ -167,6 +174,12 @@ impl ViewState {
         if self.page > 0 {
             put("page", self.page.to_string());
         }
+        if self.flame_zoom > 0 {
+            put("fz", self.flame_zoom.to_string());
+        }
+        if !self.flame_q.is_empty() {
+            put("fq", self.flame_q.clone());
+        }
         parts.join("&")
     }
 
@@ -209,6 +222,8 @@ mod tests {
             filter: "a b&c=(d)".into(),
             row: Some(17),
             page: 3,
+            flame_zoom: 12,
+            flame_q: "/^a;b/".into(),
         };
         let q = v.to_query();
         let mut map = ParamsMap::new();

@@ -1,6 +1,7 @@
 //! A two-way comparison: summary cards, the chart of the largest changes, the diff table
 //! ([`super::diff_table`]) and the selected row's edges ([`super::edges`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -11,8 +12,11 @@ use super::edges::EdgePanel;
 use super::state::ViewState;
 use super::tables::Notes;
 use super::{PAGE, ordered};
+use crate::engine::FunctionKey;
 use crate::engine::compare::{Comparison, Summary, count_label};
+use crate::model::ProfileId;
 use crate::ui::browser;
+use crate::ui::flame::FlameCard;
 use crate::ui::fmt;
 
 #[component]
@@ -59,6 +63,38 @@ pub fn TwoWay(
                 .map(|r| r.display.clone())
         }
     });
+    // The flame graph: its frames are the baseline's keys (the candidate's for new ones);
+    // a row is found by either of its keys.
+    let by_key: Arc<HashMap<(String, i64, String), usize>> = Arc::new({
+        let mut m = HashMap::new();
+        for (i, r) in c.rows.iter().enumerate() {
+            for f in std::iter::once(&r.function).chain(&r.baseline_function) {
+                m.entry((f.file.clone(), f.line, f.name.clone()))
+                    .or_insert(i);
+            }
+        }
+        m
+    });
+    let pick_frame = Callback::new(move |k: FunctionKey| {
+        if let Some(&row) = by_key.get(&(k.file.to_string(), k.line, k.name.to_string())) {
+            select.run(row);
+        }
+    });
+    let picked = Signal::derive({
+        let c = c.clone();
+        move || {
+            view_state
+                .with(|v| v.row)
+                .and_then(|i| c.rows.get(i))
+                .map(|r| {
+                    std::iter::once(r.function.clone())
+                        .chain(r.baseline_function.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+    });
+    let first = |ids: &[ProfileId]| ids.first().copied();
     let s = &c.summary;
     view! {
         <SummaryCards s=s.clone()/>
@@ -66,6 +102,25 @@ pub fn TwoWay(
             <h2>"Largest changes"</h2>
             <DeltaChart regressions=s.top_regressions.clone() improvements=s.top_improvements.clone() selected=selected_name on_select=select_named/>
         </section>
+        <FlameCard
+            a=Signal::derive(move || view_state.with(|v| first(&v.req.a)))
+            b=Signal::derive(move || view_state.with(|v| first(&v.req.b)))
+            options=Signal::derive(move || view_state.with(|v| v.req.options()))
+            zoom=Signal::derive(move || view_state.with(|v| v.flame_zoom))
+            on_zoom=Callback::new(move |n: u32| {
+                let mut v = view_state.get_untracked();
+                v.flame_zoom = n;
+                apply.run(v);
+            })
+            query=Signal::derive(move || view_state.with(|v| v.flame_q.clone()))
+            on_query=Callback::new(move |q: String| {
+                let mut v = view_state.get_untracked();
+                v.flame_q = q;
+                apply.run(v);
+            })
+            picked
+            on_pick=pick_frame
+        />
         <DiffTable c=c.clone() view_state apply select/>
         <EdgePanel view_state/>
     }
