@@ -53,12 +53,21 @@ pub fn FlameCard(
     #[prop(into)] query: Signal<String>,
     on_query: Callback<String>,
     #[prop(into)] picked: Signal<Vec<FunctionRef>>,
-    on_pick: Callback<FunctionKey>,
+    on_pick: Callback<(FunctionKey, u32)>,
 ) -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
-    let normalize = Signal::derive(move || options.with(|o| o.normalize));
+    // A memo: the owner's view state changes with every zoom and search, the tree only
+    // with the profiles or normalisation (refetching would also lose the keyboard focus).
+    let key = Memo::new(move |_| {
+        (
+            ctx.id.get(),
+            a.get(),
+            b.get(),
+            options.with(|o| o.normalize),
+        )
+    });
     let tree = LocalResource::new(move || {
-        let (session, a, b, normalize) = (ctx.id.get(), a.get(), b.get(), normalize.get());
+        let (session, a, b, normalize) = key.get();
         async move {
             let (Some(session), Some(a)) = (session, a) else {
                 return Ok(None);
@@ -142,7 +151,7 @@ fn FlameGraph(
     query: Signal<String>,
     on_query: Callback<String>,
     picked: Signal<Vec<FunctionRef>>,
-    on_pick: Callback<FunctionKey>,
+    on_pick: Callback<(FunctionKey, u32)>,
 ) -> impl IntoView {
     let two = tree.sides == 2;
     let icicle = RwSignal::new(true);
@@ -220,10 +229,14 @@ fn FlameGraph(
     });
     let rows = Memo::new(move |_| placed.with(|p| p.iter().map(|x| x.row + 1).max().unwrap_or(1)));
     let t = tree.clone();
+    // Zooms into `node` and, for a function's frame, picks the function (one call: the
+    // owner changes its state once).
     let pick = move |node: u32| {
         let n = &t.nodes[node as usize];
         if n.frame < OTHER {
-            on_pick.run(t.frames[n.frame as usize].clone());
+            on_pick.run((t.frames[n.frame as usize].clone(), node));
+        } else {
+            on_zoom.run(node);
         }
     };
     let pick_click = pick.clone();
@@ -234,7 +247,6 @@ fn FlameGraph(
             return;
         };
         focus.set(Some(node));
-        on_zoom.run(node);
         pick_click(node);
     };
     let on_over = move |ev: leptos::ev::MouseEvent| {
@@ -254,7 +266,6 @@ fn FlameGraph(
             "ArrowRight" => at.and_then(|i| siblings.get(i + 1)).copied(),
             "Enter" | " " => {
                 ev.prevent_default();
-                on_zoom.run(current);
                 pick(current);
                 return;
             }

@@ -304,7 +304,8 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
                     rows.iter().find(|r| r.index == i).map(|r| vec![FunctionRef { file: r.file.clone(), line: r.line, name: r.name.clone() }])
                 })).unwrap_or_default()
             })
-            on_pick=Callback::new(move |k: FunctionKey| {
+            on_pick=Callback::new(move |(k, node): (FunctionKey, u32)| {
+                flame_zoom.set(node);
                 let hit = rows.with_value(|rows| {
                     rows.iter().find(|r| *r.name == *k.name && *r.file == *k.file && r.line == k.line).map(|r| r.index)
                 });

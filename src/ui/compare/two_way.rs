@@ -26,11 +26,16 @@ pub fn TwoWay(
     apply: Callback<ViewState>,
 ) -> impl IntoView {
     // Selecting a row (table or chart) shows it: its status and page are brought into view.
-    let select = Callback::new({
+    // `(row, flame-graph zoom)`: a frame picked in the flame graph zooms and selects in one
+    // change of the view state (two would race: each starts from the state before).
+    let select_zoomed = Callback::new({
         let c = c.clone();
-        move |row: usize| {
+        move |(row, zoom): (usize, Option<u32>)| {
             let Some(r) = c.rows.get(row) else { return };
             let mut v = view_state.get_untracked();
+            if let Some(z) = zoom {
+                v.flame_zoom = z;
+            }
             if !v.statuses.contains(&r.status) {
                 v.statuses.push(r.status);
             }
@@ -45,6 +50,7 @@ pub fn TwoWay(
             browser::scroll_into_view("selected-row");
         }
     });
+    let select = Callback::new(move |row: usize| select_zoomed.run((row, None)));
     // The chart names its bars by display name.
     let select_named = Callback::new({
         let c = c.clone();
@@ -75,9 +81,15 @@ pub fn TwoWay(
         }
         m
     });
-    let pick_frame = Callback::new(move |k: FunctionKey| {
-        if let Some(&row) = by_key.get(&(k.file.to_string(), k.line, k.name.to_string())) {
-            select.run(row);
+    let zoom_to = Callback::new(move |n: u32| {
+        let mut v = view_state.get_untracked();
+        v.flame_zoom = n;
+        apply.run(v);
+    });
+    let pick_frame = Callback::new(move |(k, zoom): (FunctionKey, u32)| {
+        match by_key.get(&(k.file.to_string(), k.line, k.name.to_string())) {
+            Some(&row) => select_zoomed.run((row, Some(zoom))),
+            None => zoom_to.run(zoom),
         }
     });
     let picked = Signal::derive({
@@ -107,11 +119,7 @@ pub fn TwoWay(
             b=Signal::derive(move || view_state.with(|v| first(&v.req.b)))
             options=Signal::derive(move || view_state.with(|v| v.req.options()))
             zoom=Signal::derive(move || view_state.with(|v| v.flame_zoom))
-            on_zoom=Callback::new(move |n: u32| {
-                let mut v = view_state.get_untracked();
-                v.flame_zoom = n;
-                apply.run(v);
-            })
+            on_zoom=zoom_to
             query=Signal::derive(move || view_state.with(|v| v.flame_q.clone()))
             on_query=Callback::new(move |q: String| {
                 let mut v = view_state.get_untracked();
