@@ -84,15 +84,8 @@ impl Stacks {
 
     /// Appends a stack (frame ids, root first) with its weight.
     pub fn push(&mut self, stack: &[u32], weight: u64) {
-        if let Some(prev) = self.ends.len().checked_sub(1)
-            && self.stack(prev) == stack
-        {
-            self.weights[prev] = self.weights[prev].saturating_add(weight);
-            return;
-        }
         self.ids.extend_from_slice(stack);
-        self.ends.push(self.ids.len() as u32);
-        self.weights.push(weight);
+        self.end_stack(weight);
     }
 
     /// Starts a stack whose frames come one by one ([`Stacks::push_frame`]) and closes it

@@ -283,7 +283,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             if c.order != (super::SortField::Delta, false) {
                 let rows: Vec<&super::Row> = c.rows.iter().take(take).collect();
                 out.push('\n');
-                out.push_str(&rows_table(&rows, s.metric, sampled(s)).text());
+                out.push_str(&rows_table(&rows, s.metric, s.sampled()).text());
                 if rows.len() < c.rows.len() {
                     let _ = writeln!(
                         out,
@@ -297,7 +297,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             for (title, all) in sections(c) {
                 let shown = &all[..all.len().min(take)];
                 let _ = writeln!(out, "\n{title} ({}):", all.len());
-                out.push_str(&rows_table(shown, s.metric, sampled(s)).text());
+                out.push_str(&rows_table(shown, s.metric, s.sampled()).text());
                 if shown.len() < all.len() {
                     let _ = writeln!(out, "… {} more", all.len() - shown.len());
                 }
@@ -353,7 +353,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
             for (title, all) in sections(c) {
                 let _ = writeln!(out, "#### {title}\n");
                 out.push_str(
-                    &rows_table(&all[..all.len().min(n)], s.metric, sampled(s)).markdown(),
+                    &rows_table(&all[..all.len().min(n)], s.metric, s.sampled()).markdown(),
                 );
                 out.push('\n');
             }
@@ -439,11 +439,6 @@ fn summary_text(c: &Comparison) -> String {
         k.slower, k.faster, k.new, k.removed, k.unchanged
     );
     out
-}
-
-/// Whether either side was sampled: its call counts are then samples on the stack.
-fn sampled(s: &super::Summary) -> bool {
-    s.baseline.sampling.is_some() || s.candidate.sampling.is_some()
 }
 
 fn rows_table(rows: &[&super::Row], metric: super::Metric, sampled: bool) -> Table {

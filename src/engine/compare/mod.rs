@@ -296,6 +296,13 @@ impl SideTotals {
     }
 }
 
+impl Summary {
+    /// Whether either side was sampled: its call counts are then samples on the stack.
+    pub fn sampled(&self) -> bool {
+        self.baseline.sampling.is_some() || self.candidate.sampling.is_some()
+    }
+}
+
 /// The name of the count line for two sides (see [`SideTotals::count`]).
 pub fn count_label(a: &SideTotals, b: &SideTotals) -> &'static str {
     match (a.sampling.is_some(), b.sampling.is_some()) {

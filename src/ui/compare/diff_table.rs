@@ -48,7 +48,7 @@ pub fn DiffTable(
     let counts = chip_counts(&c.summary.counts);
     let unchanged = c.summary.counts.unchanged;
     // Either side sampled: its counts are samples (see `Col::sampled_label`).
-    let sampled = c.summary.baseline.sampling.is_some() || c.summary.candidate.sampling.is_some();
+    let sampled = c.summary.sampled();
     let selected = Signal::derive(move || view_state.with(|v| v.row));
     let rows_c = c;
     view! {
