@@ -92,3 +92,26 @@ test("flame graphs fit a 375 px screen in dark mode", async ({ browser }) => {
   expect(box!.width).toBeLessThanOrEqual(375);
   await context.close();
 });
+
+test("a selected function's sandwich shows its callers above and its callees below", async ({ page }) => {
+  await comparePair(page);
+  await expect(page.getByTestId("sandwich")).toHaveCount(0);
+  await frame(page, "regress").click();
+  const sandwich = page.getByTestId("sandwich");
+  await expect(sandwich.locator("h3")).toHaveText("Sandwich: regress");
+  await expect(page.getByTestId("sandwich-caption")).toHaveText("Callers above, callees below · 1 occurrence");
+  // Callers: regress at the bottom, main above it, then <module>; callees: builtins.sum.
+  const callers = page.getByTestId("sandwich-callers").locator(".frame");
+  await expect(callers.filter({ hasText: "main (" })).toHaveCount(1);
+  await expect(callers.filter({ hasText: "<module> (" })).toHaveCount(1);
+  const callees = page.getByTestId("sandwich-callees").locator(".frame");
+  await expect(callees.first()).toContainText("regress (");
+  // Hovering names the frame with both sides' numbers.
+  await callees.first().hover();
+  await expect(page.getByTestId("sandwich-details")).toContainText("→ B 108.240 ms");
+  // Picking a caller selects it: its row, and the sandwich moves to it.
+  await callers.filter({ hasText: "main (" }).click();
+  await expect(sandwich.locator("h3")).toHaveText("Sandwich: main");
+  await expect(diffRow(page, "(main)")).toHaveClass(/selected/);
+  await expect(page.getByTestId("sandwich-callees").locator(".frame", { hasText: "improve (" })).toHaveCount(1);
+});

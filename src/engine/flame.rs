@@ -673,6 +673,147 @@ impl FlameTree {
     }
 }
 
+/// A function's "sandwich": its callers above it and its callees below it, every occurrence
+/// of it in the tree merged (an occurrence inside another one, under recursion, is part of
+/// the outer one's callees, so no time counts twice).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sandwich {
+    /// Rooted at the function; a child is a caller, its children that caller's callers,
+    /// each with the function's time reached through that chain.
+    pub callers: FlameTree,
+    /// Rooted at the function; the merged subtrees of its occurrences.
+    pub callees: FlameTree,
+    /// How many (outermost) occurrences were merged.
+    pub occurrences: usize,
+}
+
+/// A tree under construction whose nodes carry both sides' values (see [`FlameTree::sandwich`]).
+struct Merge {
+    raws: [Raw; 2],
+    child: HashMap<(u32, u32), u32>,
+}
+
+impl Merge {
+    fn new() -> Merge {
+        Merge {
+            raws: [Raw::new(0.0), Raw::new(0.0)],
+            child: HashMap::new(),
+        }
+    }
+
+    /// The child of `at` for `frame` (made on first use), with `n`'s values added.
+    fn add(&mut self, at: u32, frame: u32, n: &FlameNode) -> u32 {
+        let c = match self.child.get(&(at, frame)) {
+            Some(&c) => c,
+            None => {
+                let c = self.raws[0].add(at, frame, 0.0, true);
+                self.raws[1].add(at, frame, 0.0, true);
+                self.child.insert((at, frame), c);
+                c
+            }
+        };
+        self.credit(c, n);
+        c
+    }
+
+    fn credit(&mut self, at: u32, n: &FlameNode) {
+        for (s, raw) in self.raws.iter_mut().enumerate() {
+            raw.value[at as usize] += n.value[s];
+            raw.exact[at as usize] &= n.exact;
+        }
+    }
+
+    fn finish(self, like: &FlameTree, frame: u32) -> FlameTree {
+        let limits = Limits {
+            min_fraction: 0.0,
+            ..Limits::exhaustive()
+        };
+        let raws = [
+            Some(&self.raws[0]),
+            (like.sides == 2).then_some(&self.raws[1]),
+        ];
+        let mut t = union(
+            like.frames.clone(),
+            raws,
+            like.unit,
+            like.per_sample,
+            &limits,
+        );
+        t.truncated = like.truncated;
+        if let Some(root) = t.nodes.first_mut() {
+            root.frame = frame;
+        }
+        t
+    }
+}
+
+impl FlameTree {
+    /// The sandwich of `frame` (an index into `frames`), or `None` when no node has it.
+    pub fn sandwich(&self, frame: u32) -> Option<Sandwich> {
+        if frame >= OTHER {
+            return None;
+        }
+        let n = self.nodes.len();
+        // inside[i]: node i is an occurrence or below one; out[i]: its node in `callees`.
+        let mut inside = vec![false; n];
+        let mut out = vec![0u32; n];
+        let mut occurrences = Vec::new();
+        let mut callees = Merge::new();
+        for i in 1..n {
+            let node = &self.nodes[i];
+            let p = node.parent as usize;
+            if inside[p] {
+                inside[i] = true;
+                out[i] = callees.add(out[p], node.frame, node);
+            } else if node.frame == frame {
+                inside[i] = true;
+                out[i] = 0;
+                callees.credit(0, node);
+                occurrences.push(i);
+            }
+        }
+        if occurrences.is_empty() {
+            return None;
+        }
+        let mut callers = Merge::new();
+        for &o in &occurrences {
+            let node = &self.nodes[o];
+            callers.credit(0, node);
+            let (mut at, mut up) = (0u32, node.parent as usize);
+            while up != 0 {
+                at = callers.add(at, self.nodes[up].frame, node);
+                up = self.nodes[up].parent as usize;
+            }
+        }
+        Some(Sandwich {
+            callers: callers.finish(self, frame),
+            callees: callees.finish(self, frame),
+            occurrences: occurrences.len(),
+        })
+    }
+
+    /// The node of `frame` holding the most time (on either side), for "show it in the graph".
+    pub fn largest_node_of(&self, frame: u32) -> Option<u32> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.frame == frame)
+            .max_by(|(_, x), (_, y)| {
+                let m = |n: &FlameNode| n.value[0].max(n.value[1]);
+                m(x).total_cmp(&m(y))
+            })
+            .map(|(i, _)| i as u32)
+    }
+
+    /// The frame index of a function, matched by key.
+    pub fn frame_of(&self, name: &str, file: &str, line: i64) -> Option<u32> {
+        self.frames
+            .iter()
+            .position(|k| *k.name == *name && *k.file == *file && k.line == line)
+            .map(|i| i as u32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -731,6 +872,55 @@ mod tests {
                 "{x:?} vs {y:?} in {a:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_sandwich_merges_every_occurrence_once() {
+        // f under a, under b (with a recursive f below it), directly under main, and as a
+        // root of its own.
+        let p = Profile::parse(
+            b"main;a;f;x 2\nmain;b;f;y 3\nmain;b;f;f;x 1\nf;z 1\nmain;f 5\nmain;c 7\n",
+        )
+        .unwrap();
+        let t = tree(&p, &Limits::default());
+        let named = |n: &str| t.frames.iter().position(|k| &*k.name == n).unwrap() as u32;
+        let k = &t.frames[named("f") as usize];
+        assert_eq!(t.frame_of(&k.name, &k.file, k.line), Some(named("f")));
+        let s = t.sandwich(named("f")).unwrap();
+        assert_eq!(s.occurrences, 4);
+        for half in [&s.callers, &s.callees] {
+            assert_eq!(half.frames[half.root().frame as usize].name.as_ref(), "f");
+            assert_eq!(half.totals()[0], 12.0);
+        }
+        close(
+            &paths(&s.callees, 0),
+            &[
+                ("y", 3.0, true),
+                ("x", 2.0, true),
+                ("f", 1.0, true),
+                ("f;x", 1.0, true),
+                ("z", 1.0, true),
+            ],
+        );
+        assert_eq!(s.callees.root().self_value[0], 5.0);
+        close(
+            &paths(&s.callers, 0),
+            &[
+                ("main", 5.0, true),
+                ("b", 4.0, true),
+                ("b;main", 4.0, true),
+                ("a", 2.0, true),
+                ("a;main", 2.0, true),
+            ],
+        );
+        // The top-level occurrence has no caller: it is the root's own time.
+        assert_eq!(s.callers.root().self_value[0], 1.0);
+        assert!(t.sandwich(OTHER).is_none());
+        let c = named("c");
+        assert_eq!(
+            t.largest_node_of(c).map(|n| t.nodes[n as usize].value[0]),
+            Some(7.0)
+        );
     }
 
     #[test]
@@ -923,6 +1113,20 @@ mod tests {
                 a + b
             }).sum();
             proptest::prop_assert_eq!(folded as f64, sum(&a) + sum(&b));
+            // A sandwich holds exactly the samples with its function on the stack, once.
+            for (i, k) in t.frames.iter().enumerate() {
+                let on_stack = |v: &[(Vec<u8>, u64)]| v.iter()
+                    .filter(|(s, _)| s.iter().any(|f| *k.name == *format!("f{f}")))
+                    .map(|x| x.1).sum::<u64>() as f64;
+                let s = t.sandwich(i as u32).unwrap();
+                for half in [&s.callers, &s.callees] {
+                    proptest::prop_assert_eq!(half.totals(), [on_stack(&a), on_stack(&b)]);
+                    for n in &half.nodes {
+                        let kids: f64 = n.children.iter().map(|&c| half.nodes[c as usize].value[0]).sum();
+                        proptest::prop_assert!(kids <= n.value[0] + 1e-9);
+                    }
+                }
+            }
         }
     }
 }

@@ -160,49 +160,26 @@ fn FlameGraph(
     let colorblind = RwSignal::new(false);
     let hover: RwSignal<Option<u32>> = RwSignal::new(None);
     let focus: RwSignal<Option<u32>> = RwSignal::new(None);
-    let t = tree.clone();
-    let size = Memo::new(move |_| {
-        let by = if by_candidate.get() {
+    let size_by = Signal::derive(move || {
+        if by_candidate.get() {
             SizeBy::Candidate
         } else {
             SizeBy::Larger
-        };
-        flame_svg::sizes(&t, by)
+        }
     });
+    let t = tree.clone();
+    let size = Memo::new(move |_| flame_svg::sizes(&t, size_by.get()));
     let t = tree.clone();
     let pos = Memo::new(move |_| size.with(|s| flame_svg::layout(&t, s)));
     let t = tree.clone();
     let placed = Memo::new(move |_| pos.with(|p| place(&t, p, zoom.get())));
-    let t = tree.clone();
-    let fills = Memo::new(move |_| {
-        let palette = if colorblind.get() {
-            Palette::ColorBlind
-        } else {
-            Palette::Classic
-        };
-        if t.sides < 2 {
-            return t
-                .nodes
-                .iter()
-                .map(|n| match n.frame {
-                    ROOT | OTHER => "rgb(200,200,200)".to_string(),
-                    _ => flame_svg::hot(&t.label(n)),
-                })
-                .collect::<Vec<_>>();
-        }
-        let changes = t.changes(&ChangeBy {
-            options: options.get(),
-            share: share.get(),
-        });
-        changes
-            .into_iter()
-            .zip(&t.nodes)
-            .map(|(c, n)| match n.frame {
-                ROOT => "rgb(200,200,200)".to_string(),
-                _ => flame_svg::fill(c, palette),
-            })
-            .collect()
+    let paint = Signal::derive(move || Paint {
+        options: options.get(),
+        share: share.get(),
+        colorblind: colorblind.get(),
     });
+    let t = tree.clone();
+    let fills = Memo::new(move |_| paint.with(|p| p.fills(&t)));
     let t = tree.clone();
     // (which frames match, how many, share of time); an invalid pattern says why.
     let matches = Memo::new(move |_| {
@@ -228,6 +205,14 @@ fn FlameGraph(
             .collect::<Vec<bool>>()
     });
     let rows = Memo::new(move |_| placed.with(|p| p.iter().map(|x| x.row + 1).max().unwrap_or(1)));
+    let t = tree.clone();
+    // The selected function's frame, for the sandwich.
+    let sandwich_of = Memo::new(move |_| {
+        picked.with(|keys| {
+            keys.iter()
+                .find_map(|r| t.frame_of(&r.name, &r.file, r.line))
+        })
+    });
     let t = tree.clone();
     // Zooms into `node` and, for a function's frame, picks the function (one call: the
     // owner changes its state once).
@@ -303,42 +288,29 @@ fn FlameGraph(
     let frames = move || {
         let (fills, hits, picked) = (fills.get(), matches.get(), picked_nodes.get());
         let hits = hits.ok().flatten().map(|(h, _, _)| h);
-        let rows = rows.get();
-        let (inverted, focused) = (icicle.get(), focus.get());
-        placed
-            .get()
-            .into_iter()
-            .map(|p| {
-                let n = &t.nodes[p.node as usize];
-                let top = if inverted { p.row } else { rows - 1 - p.row } as f64 * ROW;
-                let mut class = String::from("frame");
-                if p.ancestor {
-                    class.push_str(" ancestor");
-                }
-                if !n.exact {
-                    class.push_str(" estimated");
-                }
-                if hits.as_ref().is_some_and(|h| h[p.node as usize]) {
-                    class.push_str(" match");
-                }
-                if picked[p.node as usize] {
-                    class.push_str(" picked");
-                }
-                if focused == Some(p.node) {
-                    class.push_str(" focused");
-                }
-                let style = format!(
-                    "left:{:.4}%;width:{:.4}%;top:{top}px;background:{}",
-                    p.left * 100.0,
-                    p.width * 100.0,
-                    fills[p.node as usize]
-                );
-                let label = if p.width > 0.02 { t.label(n) } else { String::new() };
-                view! {
-                    <div class=class style=style data-node=p.node.to_string() id=format!("flame-node-{}", p.node) role="treeitem">{label}</div>
-                }
-            })
-            .collect_view()
+        let focused = focus.get();
+        let mark = |node: u32, class: &mut String| {
+            if hits.as_ref().is_some_and(|h| h[node as usize]) {
+                class.push_str(" match");
+            }
+            if picked[node as usize] {
+                class.push_str(" picked");
+            }
+            if focused == Some(node) {
+                class.push_str(" focused");
+            }
+        };
+        placed.with(|placed| {
+            frame_boxes(
+                &t,
+                placed,
+                &fills,
+                rows.get(),
+                icicle.get(),
+                "flame-node",
+                mark,
+            )
+        })
     };
     let summary = move || match matches.get() {
         Ok(None) => String::new(),
@@ -382,7 +354,164 @@ fn FlameGraph(
         </div>
         <pre class="flame-details" data-testid="flame-details" aria-live="polite">{details}</pre>
         {two.then(|| view! { <FlameLegend colorblind/> })}
+        {move || sandwich_of.get().map(|f| view! {
+            <SandwichView tree=tree.clone() frame=f paint size_by on_pick=Callback::new(move |k| on_pick.run((k, zoom.get_untracked())))/>
+        })}
     }
+}
+
+/// How frames are coloured: by change (two sides) or by name (one).
+#[derive(Clone, Copy, PartialEq)]
+struct Paint {
+    options: Options,
+    share: bool,
+    colorblind: bool,
+}
+
+impl Paint {
+    fn fills(&self, t: &FlameTree) -> Vec<String> {
+        let grey = || "rgb(200,200,200)".to_string();
+        if t.sides < 2 {
+            return t
+                .nodes
+                .iter()
+                .map(|n| match n.frame {
+                    ROOT | OTHER => grey(),
+                    _ => flame_svg::hot(&t.label(n)),
+                })
+                .collect();
+        }
+        let palette = if self.colorblind {
+            Palette::ColorBlind
+        } else {
+            Palette::Classic
+        };
+        let changes = t.changes(&ChangeBy {
+            options: self.options,
+            share: self.share,
+        });
+        changes
+            .into_iter()
+            .zip(&t.nodes)
+            .map(|(c, n)| match n.frame {
+                ROOT => grey(),
+                _ => flame_svg::fill(c, palette),
+            })
+            .collect()
+    }
+}
+
+/// The boxes of `placed` frames; `mark` adds classes (match, picked, focused) by node.
+fn frame_boxes(
+    t: &FlameTree,
+    placed: &[Placed],
+    fills: &[String],
+    rows: usize,
+    icicle: bool,
+    id_prefix: &str,
+    mark: impl Fn(u32, &mut String),
+) -> AnyView {
+    placed
+        .iter()
+        .map(|p| {
+            let n = &t.nodes[p.node as usize];
+            let top = if icicle { p.row } else { rows - 1 - p.row } as f64 * ROW;
+            let mut class = String::from("frame");
+            if p.ancestor {
+                class.push_str(" ancestor");
+            }
+            if !n.exact {
+                class.push_str(" estimated");
+            }
+            mark(p.node, &mut class);
+            let style = format!(
+                "left:{:.4}%;width:{:.4}%;top:{top}px;background:{}",
+                p.left * 100.0,
+                p.width * 100.0,
+                fills[p.node as usize]
+            );
+            let label = if p.width > 0.02 { t.label(n) } else { String::new() };
+            view! {
+                <div class=class style=style data-node=p.node.to_string() id=format!("{id_prefix}-{}", p.node) role="treeitem">{label}</div>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// A selected function's callers (above it, root at the bottom) and callees (below it),
+/// every occurrence in the tree merged. Picking a frame here selects its function, so the
+/// sandwich moves to it.
+#[component]
+fn SandwichView(
+    tree: Arc<FlameTree>,
+    frame: u32,
+    paint: Signal<Paint>,
+    size_by: Signal<SizeBy>,
+    on_pick: Callback<FunctionKey>,
+) -> impl IntoView {
+    let Some(s) = tree.sandwich(frame) else {
+        return ().into_any();
+    };
+    let hover: RwSignal<Option<String>> = RwSignal::new(None);
+    let name = tree.frames[frame as usize].name.to_string();
+    let callees_root = flame_svg::describe(&s.callees, s.callees.root());
+    let half = move |t: FlameTree, icicle: bool, label: &'static str, testid: &'static str| {
+        let t = Arc::new(t);
+        let t2 = t.clone();
+        let placed = Memo::new(move |_| {
+            let size = flame_svg::sizes(&t2, size_by.get());
+            place(&t2, &flame_svg::layout(&t2, &size), 0)
+        });
+        let rows =
+            Memo::new(move |_| placed.with(|p| p.iter().map(|x| x.row + 1).max().unwrap_or(1)));
+        let t2 = t.clone();
+        let frames = move || {
+            let fills = paint.with(|p| p.fills(&t2));
+            placed.with(|placed| {
+                frame_boxes(&t2, placed, &fills, rows.get(), icicle, testid, |_, _| ())
+            })
+        };
+        let (t3, t4) = (t.clone(), t.clone());
+        let node_of = |ev: &leptos::ev::MouseEvent| {
+            browser::closest_attr(ev, "data-node").and_then(|n| n.parse::<usize>().ok())
+        };
+        let on_click = move |ev: leptos::ev::MouseEvent| {
+            if let Some(n) = node_of(&ev).and_then(|n| t3.nodes.get(n))
+                && n.frame < OTHER
+            {
+                on_pick.run(t3.frames[n.frame as usize].clone());
+            }
+        };
+        let on_over = move |ev: leptos::ev::MouseEvent| {
+            hover.set(
+                node_of(&ev)
+                    .and_then(|n| t4.nodes.get(n))
+                    .map(|n| flame_svg::describe(&t4, n)),
+            );
+        };
+        view! {
+            <div class="sandwich-half" role="tree" aria-label=label data-testid=testid
+                style=move || format!("height:{}px", rows.get() as f64 * ROW)
+                on:click=on_click on:mouseover=on_over on:mouseleave=move |_| hover.set(None)>
+                {frames}
+            </div>
+        }
+    };
+    let occurrences = match s.occurrences {
+        1 => "1 occurrence".to_string(),
+        n => format!("{n} occurrences merged"),
+    };
+    view! {
+        <section class="sandwich" data-testid="sandwich" aria-label=format!("Sandwich of {name}")>
+            <h3>"Sandwich: " <span class="fn">{name.clone()}</span></h3>
+            <p class="muted" data-testid="sandwich-caption">{format!("Callers above, callees below · {occurrences}")}</p>
+            {half(s.callers, false, "Callers (root at the bottom)", "sandwich-callers")}
+            {half(s.callees, true, "Callees", "sandwich-callees")}
+            <pre class="flame-details" data-testid="sandwich-details" aria-live="polite">{move || hover.get().unwrap_or_else(|| callees_root.clone())}</pre>
+        </section>
+    }
+    .into_any()
 }
 
 /// What the colours mean.
