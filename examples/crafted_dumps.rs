@@ -8,7 +8,7 @@ mod crafted;
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: crafted_dumps DIR"));
     std::fs::create_dir_all(&dir).expect("a writable directory");
-    let files: [(&str, Vec<u8>); 12] = [
+    let files: [(&str, Vec<u8>); 13] = [
         (
             "shared_callers_2000x5000.prof",
             crafted::shared_callers(2000, 5000),
@@ -28,6 +28,8 @@ fn main() {
         // on the other side: the worst case for matching by nearest line.
         ("one_name_a.prof", crafted::one_name_many_lines(20_000, 0)),
         ("one_name_b.prof", crafted::one_name_many_lines(20_000, 1)),
+        // 2^60 paths from the root in 60 diamonds of pstats edges.
+        ("diamond_chain_60.prof", crafted::diamond_chain(60)),
         // Sampled formats at their smallest per sample (parse_memory reports their peaks).
         (
             "speedscope_3M_samples.json",

@@ -2,6 +2,8 @@
 //! widths are pstats' shares, the differential graph colours the known change, and the
 //! folded output reads back.
 
+mod common;
+
 use std::process::Command;
 
 fn fixture(path: &str) -> String {
@@ -184,4 +186,50 @@ fn bad_input_gets_one_line_and_exit_2() {
         "{f:?}"
     );
     assert!(!svg.contains("<script>alert"), "unescaped");
+}
+
+/// A few hundred bytes of pstats edges with 2^60 paths from the root: the tree is cut at
+/// its caps (and says so), in every mode, and the folded output stays bounded.
+#[test]
+fn a_chain_of_diamonds_is_cut_at_the_node_cap() {
+    use profdiff::engine::Profile;
+    use profdiff::engine::flame::{Limits, tree};
+    let bytes = common::crafted::diamond_chain(60);
+    assert!(bytes.len() < 30_000, "{}", bytes.len());
+    let p = Profile::parse(&bytes).unwrap();
+    for limits in [
+        Limits::default(),
+        Limits {
+            max_nodes: 30_000,
+            ..Limits::default()
+        },
+        Limits::exhaustive(),
+    ] {
+        let t = tree(&p, &limits);
+        let cap = limits.max_nodes.min(limits.max_estimated_nodes);
+        // Each expanded node may add one "other" beside the capped children.
+        assert!(
+            t.nodes.len() <= 2 * cap,
+            "{} nodes for {limits:?}",
+            t.nodes.len()
+        );
+        assert!(!t.exact);
+        assert!((t.totals()[0] - 2.0).abs() < 1e-9);
+        // Without a floor only the cap stops it (with one, shares under it fold away).
+        if limits.min_fraction == 0.0 {
+            assert!(t.truncated, "{limits:?}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diamonds.prof");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = profdiff(&["flame", path.to_str().unwrap(), "--format", "folded"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cut at its node or depth limit"),
+        "{stderr}"
+    );
+    let lines = out.stdout.iter().filter(|&&b| b == b'\n').count();
+    assert!(lines > 1000 && lines <= 300_000, "{lines}");
 }

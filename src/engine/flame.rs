@@ -33,6 +33,10 @@ pub struct Limits {
     pub min_fraction: f64,
     pub max_depth: usize,
     pub max_nodes: usize,
+    /// The cap for trees estimated from pstats edges, whose size the file does not bound:
+    /// a few hundred bytes of edges in a chain of diamonds have 2^n paths. (A tree from
+    /// stacks has at most as many nodes as the file has frames.)
+    pub max_estimated_nodes: usize,
 }
 
 impl Default for Limits {
@@ -41,17 +45,20 @@ impl Default for Limits {
             min_fraction: 1e-4,
             max_depth: 256,
             max_nodes: 100_000,
+            max_estimated_nodes: 100_000,
         }
     }
 }
 
 impl Limits {
-    /// For folded output: every path kept that the node cap allows.
+    /// For folded output: every path kept that the node caps allow. Real pstats dumps stay
+    /// well under the estimate's cap (5,635 functions: ~100,000 nodes).
     pub fn exhaustive() -> Limits {
         Limits {
             min_fraction: 0.0,
             max_depth: 1024,
             max_nodes: 2_000_000,
+            max_estimated_nodes: 300_000,
         }
     }
 }
@@ -309,7 +316,7 @@ fn estimated_tree(p: &Profile, canon: &[u32], limits: &Limits) -> Raw {
                 other += v;
                 continue;
             }
-            if raw.len() >= limits.max_nodes {
+            if raw.len() >= limits.max_nodes.min(limits.max_estimated_nodes) {
                 raw.truncated = true;
                 break;
             }

@@ -237,6 +237,58 @@ pub fn one_name_many_lines(n: i64, offset: i64) -> Vec<u8> {
     .dump()
 }
 
+/// A chain of `layers` diamonds: `main` calls `a0` and `b0`, and both functions of every
+/// layer call both of the next, each edge holding half the callee's time. A few hundred
+/// bytes with 2^layers paths from the root: the worst case for expanding pstats edges into
+/// a call tree (every path's share halves per layer, so only a node cap stops it).
+pub fn diamond_chain(layers: u32) -> Vec<u8> {
+    use profdiff::engine::{CallerStats, Function, FunctionKey, Profile};
+    let key = |side: &str, layer: u32| {
+        FunctionKey::new(
+            "/srv/app/diamond.py",
+            layer as i64 + 1,
+            &format!("{side}{layer}"),
+        )
+    };
+    let main = FunctionKey::new("/srv/app/diamond.py", 0, "main");
+    let edge = |ct: f64| CallerStats::Full {
+        nc: 1,
+        cc: 1,
+        tt: ct / 2.0,
+        ct,
+    };
+    let mut functions = vec![Function {
+        key: main.clone(),
+        cc: 1,
+        nc: 1,
+        tt: 0.0,
+        ct: 2.0,
+        callers: Vec::new(),
+    }];
+    for layer in 0..layers {
+        for side in ["a", "b"] {
+            let callers = if layer == 0 {
+                vec![(main.clone(), edge(1.0))]
+            } else {
+                vec![
+                    (key("a", layer - 1), edge(0.5)),
+                    (key("b", layer - 1), edge(0.5)),
+                ]
+            };
+            let tt = if layer + 1 == layers { 1.0 } else { 0.0 };
+            functions.push(Function {
+                key: key(side, layer),
+                cc: 2,
+                nc: 2,
+                tt,
+                ct: 1.0,
+                callers,
+            });
+        }
+    }
+    Profile::from_functions(functions).dump()
+}
+
 /// The smallest samples speedscope allows, `n` of them, alternating between two frames so
 /// no two neighbours merge: the worst case for memory per byte of a sampled file.
 pub fn speedscope_tiny_samples(n: usize) -> Vec<u8> {
