@@ -61,3 +61,62 @@ test("compare the dataviewer pair: click → interactive table, and re-sort", as
   console.log(`UI-BENCH re-sort 5,635 rows by name: ${fmt(resort)}`);
   console.log(`UI-BENCH status chip toggle: ${fmt(chips)}`);
 });
+
+/** Like `timeClick`, for a mouseover (hover details) on `target`. */
+async function timeHover(page: Page, target: string, wait: string): Promise<number> {
+  return page.evaluate(
+    ({ target, wait }) =>
+      new Promise<number>((resolve) => {
+        const el = document.querySelector(wait)!;
+        const before = el.textContent;
+        const t0 = performance.now();
+        const obs = new MutationObserver(() => {
+          if (el.textContent !== before) {
+            obs.disconnect();
+            requestAnimationFrame(() => resolve(performance.now() - t0));
+          }
+        });
+        obs.observe(el, { subtree: true, childList: true, characterData: true });
+        document.querySelector(target)!.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+      }),
+    { target, wait },
+  );
+}
+
+test("flame graph of a 50,000-function profile: open, flip, zoom, hover", async ({ page }) => {
+  const dump = process.env.PROFDIFF_FLAME_DUMP;
+  test.skip(!dump, "set PROFDIFF_FLAME_DUMP to bench/make_tree_dump.py's 50,000-function dump (make bench-ui)");
+  test.setTimeout(600_000);
+  await page.goto("/");
+  await upload(page, [dump!]);
+  const open: number[] = [];
+  const flip: number[] = [];
+  const zoom: number[] = [];
+  const reset: number[] = [];
+  const hover: number[] = [];
+  let drawn = 0;
+  const crumbs = "[data-testid=flame-crumbs]";
+  for (let i = 0; i < 5; i++) {
+    await page.goto("/");
+    await expect(page.getByTestId("profile-row")).toHaveCount(1);
+    open.push(await timeClick(page, "[data-testid=profile-row] td.name a", "[data-testid=flame] .frame"));
+    drawn = await page.locator("[data-testid=flame] .frame").count();
+    // Root at the bottom: every box moves.
+    flip.push(await timeClick(page, ".flame-toolbar label:nth-of-type(1) input", "[data-testid=flame] .frame[data-node='0']:not([style*='top:0px'])"));
+    // Zoom into the widest frame below the root, then back.
+    zoom.push(await timeClick(page, "[data-testid=flame] .frame:nth-child(2)", `${crumbs} button:nth-child(2)`));
+    const path = await page.locator(crumbs).textContent();
+    reset.push(await timeClick(page, `${crumbs} button:first-child`, crumbs, path!));
+    for (let n = 3; n < 13; n++) {
+      hover.push(await timeHover(page, `[data-testid=flame] .frame:nth-child(${n})`, "[data-testid=flame-details]"));
+    }
+  }
+  const fmt = (xs: number[]) =>
+    `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+  console.log(`UI-BENCH flame 50k: frames drawn at the root: ${drawn}`);
+  console.log(`UI-BENCH flame 50k: open profile page → flame graph drawn: ${fmt(open)}`);
+  console.log(`UI-BENCH flame 50k: flip to root-at-bottom (redraw): ${fmt(flip)}`);
+  console.log(`UI-BENCH flame 50k: click frame → zoomed: ${fmt(zoom)}`);
+  console.log(`UI-BENCH flame 50k: breadcrumb → root: ${fmt(reset)}`);
+  console.log(`UI-BENCH flame 50k: hover → details: ${fmt(hover)}`);
+});

@@ -29,6 +29,13 @@ test("screenshots of the main views", async ({ browser }) => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${OUT}/compare-${scheme}.png`, fullPage: true });
     if (scheme === "light") {
+      // The differential flame graph with regress's sandwich.
+      await page.locator(".flame .frame", { hasText: "regress (" }).click();
+      await expect(page.getByTestId("sandwich")).toBeVisible();
+      await page.getByTestId("flame-crumbs").locator("button").first().click();
+      await page.getByTestId("flame-card").screenshot({ path: `${OUT}/flame-diff.png` });
+    }
+    if (scheme === "light") {
       await page.goto("/");
       await page.locator('[data-testid=profile-row][data-name="dataviewer_before.prof"] td.name a').click();
       await expect(page.getByTestId("pstats-table")).toBeVisible();

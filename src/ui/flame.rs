@@ -467,7 +467,15 @@ fn SandwichView(
             Memo::new(move |_| placed.with(|p| p.iter().map(|x| x.row + 1).max().unwrap_or(1)));
         let t2 = t.clone();
         let frames = move || {
-            let fills = paint.with(|p| p.fills(&t2));
+            // A caller's node holds the selected function's time through that chain (its
+            // own time means nothing there): callers are coloured by that time.
+            let fills = paint.with(|p| {
+                let mut p = *p;
+                if !icicle {
+                    p.options.metric = crate::engine::compare::Metric::Cumtime;
+                }
+                p.fills(&t2)
+            });
             placed.with(|placed| {
                 frame_boxes(&t2, placed, &fills, rows.get(), icicle, testid, |_, _| ())
             })
