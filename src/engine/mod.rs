@@ -11,6 +11,7 @@ pub mod profile;
 pub mod pyfmt;
 pub mod report;
 pub mod stacks;
+pub mod stats;
 pub mod trace;
 
 pub use profile::{CallerStats, Function, FunctionKey, Producer, Profile, ProfileError};

@@ -1,0 +1,384 @@
+//! Statistics for telling a change from noise across runs: the Mann–Whitney U test, a
+//! bootstrap confidence interval of the ratio of medians, and Benjamini–Hochberg q-values.
+//!
+//! Why these: profile times are not normal (long right tails, a floor at zero where a run
+//! lacks the function), so a rank test is the honest default (asv uses Mann–Whitney too);
+//! the interval says how large the change is, which a p-value does not; and with hundreds
+//! of functions tested at once, false-discovery control keeps noise out of the regressions.
+//!
+//! Deterministic: the same runs give the same numbers on every machine and in the browser
+//! (the bootstrap draws from a fixed-seed SplitMix64, not the OS's randomness).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The exact distribution is used while both sides together hold at most this many runs;
+/// beyond it, the normal approximation (with tie correction and continuity correction, as
+/// SciPy's `mannwhitneyu(method="asymptotic")`).
+pub const EXACT_UP_TO: usize = 40;
+
+/// A two-sided Mann–Whitney U test of `a` against `b`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankTest {
+    /// U of the first sample (the number of pairs where `a` is larger, ties counting half).
+    pub u: f64,
+    pub p: f64,
+    /// Exact permutation distribution (ties included) rather than the normal approximation.
+    pub exact: bool,
+}
+
+/// Midranks (1-based, ties share the mean of their ranks), doubled so they are integers.
+fn doubled_ranks(values: &[f64]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&x, &y| values[x].total_cmp(&values[y]));
+    let mut ranks = vec![0u32; values.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+            j += 1;
+        }
+        // Ranks i+1 ..= j+1 share their mean; doubled: (i + 1) + (j + 1).
+        for &o in &order[i..=j] {
+            ranks[o] = (i + j + 2) as u32;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+/// The exact null distribution of the doubled rank sum of `k` items drawn from `ranks`:
+/// `counts[s]` subsets of size `k` have doubled rank sum `s`. Counts stay exact in f64
+/// (C(40, 20) < 2^53).
+fn rank_sum_counts(ranks: &[u32], k: usize) -> Vec<f64> {
+    let max: usize = ranks.iter().map(|&r| r as usize).sum();
+    // dp[j][s]: subsets of size j with sum s, over the items seen so far.
+    let mut dp = vec![vec![0.0f64; max + 1]; k + 1];
+    dp[0][0] = 1.0;
+    for (seen, &r) in ranks.iter().enumerate() {
+        let r = r as usize;
+        for j in (1..=k.min(seen + 1)).rev() {
+            let (lower, upper) = dp.split_at_mut(j);
+            let (from, to) = (&lower[j - 1], &mut upper[0]);
+            for s in (r..=max).rev() {
+                to[s] += from[s - r];
+            }
+        }
+    }
+    dp.swap_remove(k)
+}
+
+/// Caches exact null distributions by tie pattern (without ties, one per pair of sizes).
+#[derive(Default)]
+pub struct RankTester {
+    exact: HashMap<(Vec<u32>, usize), (Vec<f64>, f64)>,
+}
+
+impl RankTester {
+    /// The test, or `None` when a side is empty.
+    pub fn test(&mut self, a: &[f64], b: &[f64]) -> Option<RankTest> {
+        let (n1, n2) = (a.len(), b.len());
+        if n1 == 0 || n2 == 0 {
+            return None;
+        }
+        let all: Vec<f64> = a.iter().chain(b).copied().collect();
+        let ranks = doubled_ranks(&all);
+        let sum2: u64 = ranks[..n1].iter().map(|&r| r as u64).sum();
+        let u = sum2 as f64 / 2.0 - (n1 * (n1 + 1)) as f64 / 2.0;
+        let n = n1 + n2;
+        if ranks.iter().all(|&r| r == ranks[0]) {
+            // Every value equal: no evidence of any difference.
+            return Some(RankTest {
+                u,
+                p: 1.0,
+                exact: true,
+            });
+        }
+        if n <= EXACT_UP_TO {
+            // The null distribution depends only on the multiset of ranks.
+            let mut pattern = ranks.clone();
+            pattern.sort_unstable();
+            let (counts, total) = self.exact.entry((pattern.clone(), n1)).or_insert_with(|| {
+                let c = rank_sum_counts(&pattern, n1);
+                let t = c.iter().sum();
+                (c, t)
+            });
+            let s = sum2 as usize;
+            let lower: f64 = counts[..=s].iter().sum::<f64>() / *total;
+            let upper: f64 = counts[s..].iter().sum::<f64>() / *total;
+            return Some(RankTest {
+                u,
+                p: (2.0 * lower.min(upper)).min(1.0),
+                exact: true,
+            });
+        }
+        // Normal approximation with tie and continuity correction.
+        let (n1f, n2f, nf) = (n1 as f64, n2 as f64, n as f64);
+        let mut sorted = ranks.clone();
+        sorted.sort_unstable();
+        let mut ties = 0.0;
+        let mut i = 0;
+        while i < sorted.len() {
+            let j = sorted[i..].iter().take_while(|&&r| r == sorted[i]).count();
+            let t = j as f64;
+            ties += t * t * t - t;
+            i += j;
+        }
+        let mu = n1f * n2f / 2.0;
+        let sigma = (n1f * n2f / 12.0 * ((nf + 1.0) - ties / (nf * (nf - 1.0)))).sqrt();
+        let big = u.max(n1f * n2f - u);
+        let z = (big - mu - 0.5) / sigma;
+        let p = (2.0 * normal_sf(z)).min(1.0);
+        Some(RankTest { u, p, exact: false })
+    }
+}
+
+/// P(Z > z) for a standard normal Z.
+pub fn normal_sf(z: f64) -> f64 {
+    0.5 * libm::erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// The smallest two-sided p-value the exact test can give for runs of these sizes (no
+/// ties): 2 / C(n1 + n2, n1). With 3 runs a side it is 0.1, so p < 0.05 is out of reach.
+pub fn smallest_p(n1: usize, n2: usize) -> f64 {
+    if n1 == 0 || n2 == 0 {
+        return 1.0;
+    }
+    if n1 + n2 > EXACT_UP_TO {
+        return 0.0;
+    }
+    let (n, k) = (n1 + n2, n1.min(n2));
+    let mut c = 1.0f64;
+    for i in 0..k {
+        c = c * (n - i) as f64 / (i + 1) as f64;
+    }
+    (2.0 / c).min(1.0)
+}
+
+/// Benjamini–Hochberg adjusted p-values (q-values), in the order given.
+pub fn bh_q_values(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&x, &y| p[x].total_cmp(&p[y]));
+    let mut q = vec![1.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
+/// SplitMix64: a tiny, well-studied generator; enough for resampling, and the same on
+/// every platform.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (multiply-shift; the bias is below 2^-32 for run counts).
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next() >> 32) * n as u64 >> 32) as usize
+    }
+}
+
+/// Where a resample's median falls among the sorted original values: the median of a
+/// resample of ranks is the mean of the values at these two ranks.
+type MedianRanks = (u16, u16);
+
+/// The bootstrap distribution of the median's ranks for one sample size, from seeded
+/// resamples, as (ranks, share of resamples).
+fn median_rank_distribution(
+    n: usize,
+    resamples: usize,
+    rng: &mut SplitMix64,
+) -> Vec<(MedianRanks, f64)> {
+    let mut counts: HashMap<MedianRanks, usize> = HashMap::new();
+    let mut draw = vec![0u16; n];
+    for _ in 0..resamples {
+        for d in draw.iter_mut() {
+            *d = rng.below(n) as u16;
+        }
+        draw.sort_unstable();
+        *counts.entry((draw[(n - 1) / 2], draw[n / 2])).or_default() += 1;
+    }
+    let mut out: Vec<(MedianRanks, f64)> = counts
+        .into_iter()
+        .map(|(r, c)| (r, c as f64 / resamples as f64))
+        .collect();
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+/// A percentile-bootstrap confidence interval of the ratio of medians (candidate over
+/// baseline) for a pair of run counts.
+///
+/// Resampling is done once on ranks, not per function: the median of a resample of sorted
+/// values is fixed by which ranks were drawn, so one set of seeded resamples serves every
+/// function with these run counts. The two sides are resampled independently, so the
+/// ratio's distribution is the product of the two medians' distributions.
+pub struct RatioBootstrap {
+    base: Vec<(MedianRanks, f64)>,
+    cand: Vec<(MedianRanks, f64)>,
+}
+
+/// Resamples per side.
+pub const RESAMPLES: usize = 10_000;
+/// The interval's coverage.
+pub const LEVEL: f64 = 0.95;
+
+impl RatioBootstrap {
+    pub fn new(n_base: usize, n_cand: usize) -> RatioBootstrap {
+        let mut rng = SplitMix64(0x70726f6664696666 ^ ((n_base as u64) << 32 | n_cand as u64));
+        let base = if n_base > 0 {
+            median_rank_distribution(n_base, RESAMPLES, &mut rng)
+        } else {
+            Vec::new()
+        };
+        let cand = if n_cand > 0 {
+            median_rank_distribution(n_cand, RESAMPLES, &mut rng)
+        } else {
+            Vec::new()
+        };
+        RatioBootstrap { base, cand }
+    }
+
+    /// `[lo, hi]` of candidate median / baseline median, or `None` when the baseline's
+    /// median is zero in more resamples than the interval may leave out (the ratio is then
+    /// unbounded) or a side is empty.
+    pub fn ratio_ci(&self, base: &[f64], cand: &[f64]) -> Option<[f64; 2]> {
+        if base.is_empty() || cand.is_empty() || self.base.is_empty() || self.cand.is_empty() {
+            return None;
+        }
+        let sorted = |v: &[f64]| {
+            let mut s = v.to_vec();
+            s.sort_by(f64::total_cmp);
+            s
+        };
+        let (sb, sc) = (sorted(base), sorted(cand));
+        let median = |s: &[f64], (lo, hi): MedianRanks| (s[lo as usize] + s[hi as usize]) / 2.0;
+        let tail = (1.0 - LEVEL) / 2.0;
+        let mut zero = 0.0;
+        let mut ratios: Vec<(f64, f64)> = Vec::with_capacity(self.base.len() * self.cand.len());
+        for &(rb, wb) in &self.base {
+            let mb = median(&sb, rb);
+            if mb <= 0.0 {
+                zero += wb;
+                continue;
+            }
+            for &(rc, wc) in &self.cand {
+                ratios.push((median(&sc, rc) / mb, wb * wc));
+            }
+        }
+        if zero > tail {
+            return None;
+        }
+        ratios.sort_by(|x, y| x.0.total_cmp(&y.0));
+        // Resamples with a zero baseline median have an infinite ratio: the top tail.
+        let quantile = |q: f64| {
+            let mut acc = 0.0;
+            for &(r, w) in &ratios {
+                acc += w;
+                if acc >= q - 1e-12 {
+                    return r;
+                }
+            }
+            ratios.last().map_or(f64::NAN, |x| x.0)
+        };
+        Some([quantile(tail), quantile(1.0 - tail)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_p_values_match_scipy() {
+        // scipy.stats.mannwhitneyu(a, b, method="exact") (SciPy 1.17.1), no ties.
+        let mut t = RankTester::default();
+        let r = t.test(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]).unwrap();
+        assert_eq!(r.u, 0.0);
+        assert!((r.p - 0.1).abs() < 1e-12, "{r:?}");
+        let r = t
+            .test(&[1.0, 2.0, 3.0, 4.0], &[5.0, 6.0, 7.0, 8.0])
+            .unwrap();
+        assert!((r.p - 2.0 / 70.0).abs() < 1e-12);
+        let r = t
+            .test(&[1.1, 3.2, 2.5, 7.0, 4.4], &[5.0, 6.1, 8.2, 9.3, 2.0])
+            .unwrap();
+        assert_eq!(r.u, 6.0);
+        // P(U <= 6) for n1 = n2 = 5 is 28/252 (by enumerating all 252 splits); two-sided 56/252.
+        assert!((r.p - 56.0 / 252.0).abs() < 1e-12, "{r:?}");
+        // Equal samples.
+        assert_eq!(t.test(&[1.0, 1.0], &[1.0, 1.0]).unwrap().p, 1.0);
+    }
+
+    #[test]
+    fn ties_use_the_exact_permutation_distribution() {
+        // a = [0, 0, 1], b = [1, 2, 3]: doubled ranks 3 3 7 | 7 10 12 (midranks 1.5 1.5 3.5
+        // 3.5 5 6). Of the 20 ways to choose a's ranks, those with a sum <= 6.5 (the
+        // observed): {1.5,1.5,3.5} twice (which 3.5) → 2, so P(lower) = 2/20 and p = 0.2.
+        let r = RankTester::default()
+            .test(&[0.0, 0.0, 1.0], &[1.0, 2.0, 3.0])
+            .unwrap();
+        assert!((r.u - 0.5).abs() < 1e-12, "{r:?}");
+        assert!((r.p - 0.2).abs() < 1e-12, "{r:?}");
+    }
+
+    #[test]
+    fn the_normal_approximation_matches_scipy() {
+        // 25 against 25 values, b shifted: SciPy 1.17.1 mannwhitneyu(method="asymptotic").
+        let a: Vec<f64> = (0..25).map(|i| i as f64).collect();
+        let b: Vec<f64> = (0..25).map(|i| i as f64 + 7.5).collect();
+        let r = RankTester::default().test(&a, &b).unwrap();
+        assert!(!r.exact);
+        assert_eq!(r.u, 153.0);
+        // z = (472 - 312.5 - 0.5) / sqrt(25*25/12 * 51) = 3.08505...; p = 2 sf(z) = erfc(z/√2).
+        assert!((r.p - 0.002_035_157_807_278_383).abs() < 1e-12, "{}", r.p);
+    }
+
+    #[test]
+    fn the_smallest_p_says_when_alpha_is_out_of_reach() {
+        assert!((smallest_p(3, 3) - 0.1).abs() < 1e-12);
+        assert!((smallest_p(4, 4) - 2.0 / 70.0).abs() < 1e-12);
+        assert!(smallest_p(2, 2) > 0.05);
+        assert_eq!(smallest_p(30, 30), 0.0);
+    }
+
+    #[test]
+    fn q_values_are_benjamini_hochberg() {
+        // statsmodels multipletests(p, method="fdr_bh") / scipy false_discovery_control.
+        // Sorted 0.01 0.03 0.04 0.2 → ×4/rank 0.04 0.06 0.0533 0.2 → running minimum from the top.
+        let q = bh_q_values(&[0.01, 0.04, 0.03, 0.2]);
+        let want = [0.04, 0.16 / 3.0, 0.16 / 3.0, 0.2];
+        for (x, y) in q.iter().zip(want) {
+            assert!((x - y).abs() < 1e-12, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn the_ratio_interval_holds_the_ratio_and_is_deterministic() {
+        let boot = RatioBootstrap::new(10, 10);
+        let base: Vec<f64> = (0..10).map(|i| 1.0 + 0.01 * i as f64).collect();
+        let cand: Vec<f64> = base.iter().map(|v| v * 2.0).collect();
+        let [lo, hi] = boot.ratio_ci(&base, &cand).unwrap();
+        assert!(lo < 2.0 && 2.0 < hi && lo > 1.9 && hi < 2.1, "{lo} {hi}");
+        assert_eq!(
+            RatioBootstrap::new(10, 10).ratio_ci(&base, &cand),
+            Some([lo, hi])
+        );
+        // A baseline that is mostly absent (zero): the ratio is unbounded.
+        assert_eq!(boot.ratio_ci(&[0.0; 10], &cand), None);
+        // Identical sides: the interval holds 1.
+        let [lo, hi] = boot.ratio_ci(&base, &base).unwrap();
+        assert!(lo <= 1.0 && 1.0 <= hi);
+    }
+}

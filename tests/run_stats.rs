@@ -1,0 +1,118 @@
+//! The runs statistics on real runs (tests/fixtures/runs: 8 cProfile runs of a workload, 8
+//! with one known change, 8 more unchanged; gen.py wrote them and SciPy's reference values).
+//! p-values and q-values match SciPy's; the change is found, A/A runs find nothing; the
+//! bootstrap interval of the ratio holds the observed ratio and excludes 1.
+
+use profdiff::engine::Profile;
+use profdiff::engine::stats::{RankTester, RatioBootstrap, bh_q_values};
+use serde_json::Value;
+
+fn dir() -> String {
+    format!("{}/tests/fixtures/runs", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn runs(name: &str) -> Vec<Profile> {
+    (1..=8)
+        .map(|i| {
+            Profile::parse(&std::fs::read(format!("{}/{name}_{i}.prof", dir())).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+/// Own time of `(file, line, name)` in each run, 0 where a run lacks it.
+fn tottimes(profiles: &[Profile], row: &Value) -> Vec<f64> {
+    let (file, line, name) = (
+        row["file"].as_str().unwrap(),
+        row["line"].as_i64().unwrap(),
+        row["name"].as_str().unwrap(),
+    );
+    profiles
+        .iter()
+        .map(|p| {
+            p.functions()
+                .iter()
+                .find(|f| *f.key.file == *file && f.key.line == line && *f.key.name == *name)
+                .map_or(0.0, |f| f.tt)
+        })
+        .collect()
+}
+
+#[test]
+fn p_and_q_values_match_scipy_and_find_only_the_real_change() {
+    let reference: Value =
+        serde_json::from_slice(&std::fs::read(format!("{}/reference.json", dir())).unwrap())
+            .unwrap();
+    let base = runs("a");
+    let mut tester = RankTester::default();
+    let boot = RatioBootstrap::new(8, 8);
+    for (cand_name, comparison) in [("b", "a_vs_b"), ("aa", "a_vs_aa")] {
+        let cand = runs(cand_name);
+        let rows = reference[comparison].as_array().unwrap();
+        assert!(rows.len() > 10);
+        let mut ps = Vec::new();
+        for row in rows {
+            let (a, b) = (tottimes(&base, row), tottimes(&cand, row));
+            // Our profiles hold exactly the numbers SciPy saw.
+            let want_a: Vec<f64> = row["base"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            assert_eq!(a, want_a, "{row}");
+            let t = tester.test(&a, &b).unwrap();
+            let want = row["p"].as_f64().unwrap();
+            assert!(
+                (t.p - want).abs() < 1e-9,
+                "{}: p {} vs SciPy {want}",
+                row["name"],
+                t.p
+            );
+            ps.push(t.p);
+        }
+        let qs = bh_q_values(&ps);
+        for (q, row) in qs.iter().zip(rows) {
+            assert!(
+                (q - row["q"].as_f64().unwrap()).abs() < 1e-9,
+                "{}: q {q}",
+                row["name"]
+            );
+        }
+        let significant: Vec<&str> = qs
+            .iter()
+            .zip(rows)
+            .filter(|(q, _)| **q < 0.05)
+            .map(|(_, r)| r["name"].as_str().unwrap())
+            .collect();
+        if cand_name == "b" {
+            assert_eq!(significant, ["regress"]);
+            let row = rows.iter().find(|r| r["name"] == "regress").unwrap();
+            let (a, b) = (tottimes(&base, row), tottimes(&cand, row));
+            let median = |v: &[f64]| {
+                let mut s = v.to_vec();
+                s.sort_by(f64::total_cmp);
+                (s[3] + s[4]) / 2.0
+            };
+            let ratio = median(&b) / median(&a);
+            let [lo, hi] = boot.ratio_ci(&a, &b).unwrap();
+            // Twice the loop iterations: the time ratio is a little under 2 (per-call costs).
+            assert!(
+                lo <= ratio && ratio <= hi && lo > 1.5 && hi < 2.5,
+                "{lo} {ratio} {hi}"
+            );
+        } else {
+            // Unchanged code: raw p-values dip under 0.05 by chance, q-values do not.
+            assert!(
+                ps.iter().any(|&p| p < 0.05),
+                "the A/A data no longer shows why BH matters"
+            );
+            assert!(significant.is_empty(), "{significant:?}");
+            for row in rows {
+                if let Some([lo, hi]) = boot.ratio_ci(&tottimes(&base, row), &tottimes(&cand, row))
+                {
+                    assert!(lo < 1.25 && hi > 0.8, "{}: [{lo}, {hi}]", row["name"]);
+                }
+            }
+        }
+    }
+}
