@@ -185,7 +185,7 @@ impl SplitMix64 {
 
     /// Uniform in `0..n` (multiply-shift; the bias is below 2^-32 for run counts).
     fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 32) * n as u64 >> 32) as usize
+        (((self.next() >> 32) * n as u64) >> 32) as usize
     }
 }
 
@@ -236,7 +236,7 @@ pub const LEVEL: f64 = 0.95;
 
 impl RatioBootstrap {
     pub fn new(n_base: usize, n_cand: usize) -> RatioBootstrap {
-        let mut rng = SplitMix64(0x70726f6664696666 ^ ((n_base as u64) << 32 | n_cand as u64));
+        let mut rng = SplitMix64(0x7072_6f66_6469_6666 ^ (((n_base as u64) << 32) | n_cand as u64));
         let base = if n_base > 0 {
             median_rank_distribution(n_base, RESAMPLES, &mut rng)
         } else {
