@@ -135,5 +135,38 @@ fn bench_compare(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, bench_compare);
+/// The runs statistics for 50,000 functions of 8 against 8 runs: a rank test and a ratio
+/// interval each, then q-values (what a runs comparison will add per row).
+fn bench_runs_stats(c: &mut Criterion) {
+    use profdiff::engine::stats::{RankTester, RatioBootstrap, bh_q_values};
+    // Deterministic pseudo-random times, distinct per function (no tie-pattern cache hits
+    // beyond the no-ties one, as with real timings).
+    let mut x: u64 = 1;
+    let mut next = || {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..50_000)
+        .map(|i| {
+            let scale = 1e-4 * (1 + i % 97) as f64;
+            let a = (0..8).map(|_| scale * (1.0 + 0.1 * next())).collect();
+            let b = (0..8).map(|_| scale * (1.05 + 0.1 * next())).collect();
+            (a, b)
+        })
+        .collect();
+    let mut g = c.benchmark_group("runs_stats");
+    g.sample_size(10);
+    g.bench_function("50k functions, 8 vs 8 runs: U test + ratio CI + BH", |bench| {
+        bench.iter(|| {
+            let mut tester = RankTester::default();
+            let boot = RatioBootstrap::new(8, 8);
+            let p: Vec<f64> = rows.iter().map(|(a, b)| tester.test(a, b).unwrap().p).collect();
+            let ci = rows.iter().filter_map(|(a, b)| boot.ratio_ci(a, b)).count();
+            (bh_q_values(&p), ci)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_compare, bench_runs_stats);
 criterion_main!(benches);
