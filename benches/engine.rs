@@ -143,7 +143,9 @@ fn bench_runs_stats(c: &mut Criterion) {
     // beyond the no-ties one, as with real timings).
     let mut x: u64 = 1;
     let mut next = || {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (x >> 11) as f64 / (1u64 << 53) as f64
     };
     let rows: Vec<(Vec<f64>, Vec<f64>)> = (0..50_000)
@@ -156,15 +158,21 @@ fn bench_runs_stats(c: &mut Criterion) {
         .collect();
     let mut g = c.benchmark_group("runs_stats");
     g.sample_size(10);
-    g.bench_function("50k functions, 8 vs 8 runs: U test + ratio CI + BH", |bench| {
-        bench.iter(|| {
-            let mut tester = RankTester::default();
-            let boot = RatioBootstrap::new(8, 8);
-            let p: Vec<f64> = rows.iter().map(|(a, b)| tester.test(a, b).unwrap().p).collect();
-            let ci = rows.iter().filter_map(|(a, b)| boot.ratio_ci(a, b)).count();
-            (bh_q_values(&p), ci)
-        })
-    });
+    g.bench_function(
+        "50k functions, 8 vs 8 runs: U test + ratio CI + BH",
+        |bench| {
+            bench.iter(|| {
+                let mut tester = RankTester::default();
+                let boot = RatioBootstrap::new(8, 8);
+                let p: Vec<f64> = rows
+                    .iter()
+                    .map(|(a, b)| tester.test(a, b).unwrap().p)
+                    .collect();
+                let ci = rows.iter().filter_map(|(a, b)| boot.ratio_ci(a, b)).count();
+                (bh_q_values(&p), ci)
+            })
+        },
+    );
     g.finish();
 }
 
