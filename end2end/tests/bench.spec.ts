@@ -6,6 +6,8 @@ import { fixture, pick, upload } from "./helpers";
 test.skip(!process.env.PROFDIFF_UI_BENCH, "set PROFDIFF_UI_BENCH=1 (make bench-ui)");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (xs: number[]) =>
+  `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
 
 /**
  * Clicks `click` inside the page and measures, with the page's own clock, the time until
@@ -55,8 +57,6 @@ test("compare the dataviewer pair: click → interactive table, and re-sort", as
     resort.push(await timeClick(page, header, "[data-testid=diff-row]", first!));
     chips.push(await timeClick(page, "[data-testid=chip-unchanged]", "[data-testid=diff-table]:not([data-rows='5635'])"));
   }
-  const fmt = (xs: number[]) =>
-    `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
   console.log(`UI-BENCH compare→interactive: ${fmt(compare)}`);
   console.log(`UI-BENCH re-sort 5,635 rows by name: ${fmt(resort)}`);
   console.log(`UI-BENCH status chip toggle: ${fmt(chips)}`);
@@ -111,8 +111,6 @@ test("flame graph of a 50,000-function profile: open, flip, zoom, hover", async 
       hover.push(await timeHover(page, `[data-testid=flame] .frame:nth-child(${n})`, "[data-testid=flame-details]"));
     }
   }
-  const fmt = (xs: number[]) =>
-    `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
   console.log(`UI-BENCH flame 50k: frames drawn at the root: ${drawn}`);
   console.log(`UI-BENCH flame 50k: open profile page → flame graph drawn: ${fmt(open)}`);
   console.log(`UI-BENCH flame 50k: flip to root-at-bottom (redraw): ${fmt(flip)}`);

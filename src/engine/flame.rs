@@ -799,19 +799,6 @@ impl FlameTree {
         })
     }
 
-    /// The node of `frame` holding the most time (on either side), for "show it in the graph".
-    pub fn largest_node_of(&self, frame: u32) -> Option<u32> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.frame == frame)
-            .max_by(|(_, x), (_, y)| {
-                let m = |n: &FlameNode| n.value[0].max(n.value[1]);
-                m(x).total_cmp(&m(y))
-            })
-            .map(|(i, _)| i as u32)
-    }
-
     /// The frame index of a function, matched by key.
     pub fn frame_of(&self, name: &str, file: &str, line: i64) -> Option<u32> {
         self.frames
@@ -923,11 +910,6 @@ mod tests {
         // The top-level occurrence has no caller: it is the root's own time.
         assert_eq!(s.callers.root().self_value[0], 1.0);
         assert!(t.sandwich(OTHER).is_none());
-        let c = named("c");
-        assert_eq!(
-            t.largest_node_of(c).map(|n| t.nodes[n as usize].value[0]),
-            Some(7.0)
-        );
     }
 
     #[test]

@@ -95,15 +95,18 @@ impl RankTester {
                 exact: true,
             });
         }
+        // Sorted once: the exact distribution's cache key (it depends only on the multiset of
+        // ranks), and the tie groups of the approximation.
+        let mut sorted = ranks;
+        sorted.sort_unstable();
         if n <= EXACT_UP_TO {
-            // The null distribution depends only on the multiset of ranks.
-            let mut pattern = ranks.clone();
-            pattern.sort_unstable();
-            let (counts, total) = self.exact.entry((pattern.clone(), n1)).or_insert_with(|| {
-                let c = rank_sum_counts(&pattern, n1);
+            let key = (sorted, n1);
+            if !self.exact.contains_key(&key) {
+                let c = rank_sum_counts(&key.0, n1);
                 let t = c.iter().sum();
-                (c, t)
-            });
+                self.exact.insert(key.clone(), (c, t));
+            }
+            let (counts, total) = &self.exact[&key];
             let s = sum2 as usize;
             let lower: f64 = counts[..=s].iter().sum::<f64>() / *total;
             let upper: f64 = counts[s..].iter().sum::<f64>() / *total;
@@ -115,8 +118,6 @@ impl RankTester {
         }
         // Normal approximation with tie and continuity correction.
         let (n1f, n2f, nf) = (n1 as f64, n2 as f64, n as f64);
-        let mut sorted = ranks.clone();
-        sorted.sort_unstable();
         let mut ties = 0.0;
         let mut i = 0;
         while i < sorted.len() {
