@@ -173,6 +173,18 @@ fn bench_runs_stats(c: &mut Criterion) {
             })
         },
     );
+    g.bench_function("50k functions, 8 vs 8 runs: U test only", |bench| {
+        bench.iter(|| {
+            let mut tester = RankTester::default();
+            rows.iter()
+                .map(|(a, b)| tester.test(a, b).unwrap().p)
+                .sum::<f64>()
+        })
+    });
+    g.bench_function("50k functions, 8 vs 8 runs: ratio CI only", |bench| {
+        let boot = RatioBootstrap::new(8, 8);
+        bench.iter(|| rows.iter().filter_map(|(a, b)| boot.ratio_ci(a, b)).count())
+    });
     g.finish();
 }
 
