@@ -140,6 +140,7 @@ impl CompareOpts {
             normalize,
             min_ms: self.min_ms,
             min_pct: self.min_pct,
+            alpha: compare::DEFAULT_ALPHA,
         })
     }
 
@@ -174,6 +175,10 @@ pub struct DiffArgs {
     /// by more than PCT percent.
     #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
     pub fail_on_regression: Option<f64>,
+    /// Runs: a change counts only if its q-value (Mann–Whitney U p-value adjusted by
+    /// Benjamini–Hochberg over all functions) is below this [default: 0.05].
+    #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
     #[command(flatten)]
     pub opts: CompareOpts,
 }
@@ -289,7 +294,16 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
             SortField::NAMES.join(", ")
         )
     })?;
-    let options = args.opts.options(args.normalize)?;
+    let mut options = args.opts.options(args.normalize)?;
+    if let Some(alpha) = args.alpha {
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err("--alpha takes a level between 0 and 1 (e.g. 0.05)".into());
+        }
+        if args.baseline.is_empty() {
+            return Err("--alpha applies to runs (--baseline ... --candidate ...)".into());
+        }
+        options.alpha = alpha;
+    }
     if let Some(p) = args.fail_on_regression
         && (p.is_nan() || p < 0.0)
     {
@@ -304,6 +318,16 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
             &load_all(&args.candidate)?,
             &options,
         );
+        if args.fail_on_regression.is_some() && !c.can_reach_alpha() {
+            eprintln!(
+                "profdiff: warning: {} vs {} runs cannot reach alpha {} (smallest p {:.3}); \
+                 --fail-on-regression cannot trip: record more runs",
+                c.summary.baseline_runs,
+                c.summary.candidate_runs,
+                c.summary.test.alpha,
+                c.summary.test.smallest_p
+            );
+        }
         let regressed = args
             .fail_on_regression
             .is_some_and(|p| c.regressed_beyond(p));
@@ -385,6 +409,7 @@ pub fn flame(args: &FlameArgs) -> Result<String, String> {
         normalize: args.normalize,
         min_ms: args.min_ms,
         min_pct: args.min_pct,
+        ..Options::default()
     };
     let name = |p: &PathBuf| {
         p.file_name().map_or_else(

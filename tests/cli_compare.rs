@@ -215,3 +215,68 @@ fn function_edges_from_the_cli() {
     ]);
     assert_eq!(none.status.code(), Some(2));
 }
+
+/// Runs: `--fail-on-regression` trips on a significant regression only, `--alpha` is
+/// checked, and too few runs say so on stderr.
+#[test]
+fn runs_gate_on_significance() {
+    let runs = |side: &str, n: usize| -> Vec<String> {
+        (1..=n)
+            .map(|i| format!("../runs/{side}_{i}.prof"))
+            .collect()
+    };
+    let diff = |b: &str, c: &str, n: usize, extra: &[&str]| -> Output {
+        let (b, c) = (runs(b, n), runs(c, n));
+        let mut args = vec!["diff", "--baseline"];
+        args.extend(b.iter().map(String::as_str));
+        args.push("--candidate");
+        args.extend(c.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let gate = ["--fail-on-regression", "50"];
+    assert_eq!(diff("a", "b", 8, &gate).status.code(), Some(1));
+    assert_eq!(diff("a", "aa", 8, &gate).status.code(), Some(0));
+    let few = diff("a", "b", 3, &gate);
+    assert_eq!(few.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&few.stderr);
+    assert!(err.contains("cannot reach alpha 0.05"), "{err}");
+    let text = stdout(&few);
+    assert!(
+        text.contains("insufficient") && text.contains("record at least 4 runs a side"),
+        "{text}"
+    );
+    // At alpha 0.2 the total time's own test (p 0.1, +23%) decides; no function does (13
+    // tests at p >= 0.1 leave every q-value above 0.2).
+    let loose = diff(
+        "a",
+        "b",
+        3,
+        &["--alpha", "0.2", "--fail-on-regression", "20"],
+    );
+    assert_eq!(loose.status.code(), Some(1));
+    assert!(stdout(&loose).contains("within noise"));
+    for bad in ["0", "1", "-0.1", "nan"] {
+        let out = diff("a", "b", 3, &["--alpha", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--alpha"));
+    }
+    let two = run(&[
+        "diff",
+        "before_3.11.prof",
+        "after_3.11.prof",
+        "--alpha",
+        "0.1",
+    ]);
+    assert_eq!(two.status.code(), Some(2));
+    // The JSON contract's new fields.
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&diff("a", "b", 8, &["--format", "json"]))).unwrap();
+    let row = &json["rows"][0];
+    assert_eq!(row["function"]["name"], "regress");
+    assert!(row["p_value"].as_f64().unwrap() < 0.01);
+    assert!(row["q_value"].as_f64().unwrap() < 0.05);
+    assert_eq!(row["ratio_ci"].as_array().unwrap().len(), 2);
+    assert_eq!(json["summary"]["test"]["name"], "mann-whitney-u");
+    assert_eq!(json["summary"]["counts"]["insufficient"], 0);
+}

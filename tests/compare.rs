@@ -325,8 +325,14 @@ fn runs_median_spread_and_noise() {
         .iter()
         .find(|r| r.function.name == "regress")
         .unwrap();
-    assert_eq!(regress.status, Status::Slower);
-    assert!(!regress.within_noise);
+    // 3 runs a side cannot reach p < 0.05 (the smallest possible p is 0.1): the change is
+    // beyond the thresholds, so it is insufficient, never "unchanged".
+    assert_eq!(regress.status, Status::Insufficient);
+    assert!(!regress.within_noise && regress.delta > 0.0);
+    assert!(!c.can_reach_alpha());
+    assert!((c.summary.test.smallest_p - 0.1).abs() < 1e-12);
+    assert_eq!(c.summary.counts.slower, 0);
+    assert!(c.summary.counts.insufficient >= 2);
     assert_eq!(regress.baseline.runs.len(), 3);
     assert!(
         regress.baseline.min <= regress.baseline.median
@@ -337,7 +343,8 @@ fn runs_median_spread_and_noise() {
         .iter()
         .find(|r| r.function.name == "improve")
         .unwrap();
-    assert_eq!(improve.status, Status::Faster);
+    assert_eq!(improve.status, Status::Insufficient);
+    assert!(improve.delta < 0.0);
     let added = c
         .rows
         .iter()
@@ -345,7 +352,24 @@ fn runs_median_spread_and_noise() {
         .unwrap();
     assert_eq!(added.status, Status::New);
     assert_eq!(added.baseline.runs, vec![0.0; 3]);
-    assert!(c.regressed_beyond(50.0));
+    // Nothing here is significant, so the CI gate cannot trip on it.
+    assert!(!c.regressed_beyond(50.0));
+    // With a level these counts can reach (0.1 is the floor), the changes count again.
+    let loose = compare_runs(
+        &b,
+        &a,
+        &Options {
+            alpha: 0.25,
+            ..Options::default()
+        },
+    );
+    let regress = loose
+        .rows
+        .iter()
+        .find(|r| r.function.name == "regress")
+        .unwrap();
+    assert_eq!(regress.status, Status::Slower, "q {}", regress.q_value);
+    assert!(loose.regressed_beyond(50.0));
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! bootstrap interval of the ratio holds the observed ratio and excludes 1.
 
 use profdiff::engine::Profile;
+use profdiff::engine::compare::runs::compare_runs;
+use profdiff::engine::compare::{Options, Status};
 use profdiff::engine::stats::{RankTester, RatioBootstrap, bh_q_values};
 use serde_json::Value;
 
@@ -115,4 +117,81 @@ fn p_and_q_values_match_scipy_and_find_only_the_real_change() {
             }
         }
     }
+}
+
+/// The same verdicts through the runs comparison the CLI, API and web app use: statuses,
+/// p- and q-values per row, and the CI gate.
+#[test]
+fn the_runs_comparison_reports_only_the_real_change() {
+    let reference: Value =
+        serde_json::from_slice(&std::fs::read(format!("{}/reference.json", dir())).unwrap())
+            .unwrap();
+    let base = runs("a");
+    for (cand_name, comparison) in [("b", "a_vs_b"), ("aa", "a_vs_aa")] {
+        let cand = runs(cand_name);
+        let c = compare_runs(&base, &cand, &Options::default());
+        let t = &c.summary.test;
+        assert_eq!(
+            (t.name.as_str(), t.alpha, t.tests),
+            ("mann-whitney-u", 0.05, c.rows.len())
+        );
+        assert!(c.can_reach_alpha());
+        for want in reference[comparison].as_array().unwrap() {
+            let row = c
+                .rows
+                .iter()
+                .find(|r| {
+                    r.function.name == want["name"].as_str().unwrap()
+                        && r.function.line == want["line"].as_i64().unwrap()
+                })
+                .unwrap();
+            assert!(
+                (row.p_value - want["p"].as_f64().unwrap()).abs() < 1e-9,
+                "{want}"
+            );
+            // The family is every row; SciPy's reference tested the same functions.
+            assert_eq!(
+                c.rows.len(),
+                reference[comparison].as_array().unwrap().len()
+            );
+            assert!(
+                (row.q_value - want["q"].as_f64().unwrap()).abs() < 1e-9,
+                "{want}"
+            );
+        }
+        let changed: Vec<&str> = c
+            .rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::Slower | Status::Faster))
+            .map(|r| r.function.name.as_str())
+            .collect();
+        if cand_name == "b" {
+            assert_eq!(changed, ["regress"]);
+            let r = &c.rows[0];
+            let [lo, hi] = r.ratio_ci.unwrap();
+            let ratio = r.candidate.median / r.baseline.median;
+            assert!(lo <= ratio && ratio <= hi && lo > 1.0, "{lo} {ratio} {hi}");
+            assert!(c.regressed_beyond(50.0));
+            assert!(!c.regressed_beyond(150.0));
+        } else {
+            assert!(changed.is_empty(), "{changed:?}");
+            assert_eq!(c.summary.counts.insufficient, 0);
+            assert!(!c.regressed_beyond(0.0));
+            // Rows beyond the thresholds by chance are called within noise, not slower.
+            assert!(
+                c.rows
+                    .iter()
+                    .all(|r| !r.within_noise || r.status == Status::Unchanged)
+            );
+        }
+    }
+    // Three runs of each: the change is there but cannot be significant.
+    let c = compare_runs(&base[..3], &runs("b")[..3], &Options::default());
+    let r = c
+        .rows
+        .iter()
+        .find(|r| r.function.name == "regress")
+        .unwrap();
+    assert_eq!(r.status, Status::Insufficient);
+    assert!(!c.regressed_beyond(50.0));
 }

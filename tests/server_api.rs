@@ -176,6 +176,14 @@ fn upload_list_rows_raw_compare_delete_clear(backend: Backend) {
         &json!({"baselines": [b], "candidates": [a, a2]}),
     );
     assert_eq!((status, &r["summary"]["candidate_runs"]), (200, &json!(2)));
+    assert_eq!(r["summary"]["test"]["alpha"], json!(0.05));
+    assert!(r["rows"][0]["q_value"].is_number() && r["rows"][0]["p_value"].is_number());
+    let (status, r) = api.post_json(
+        &sid,
+        "/compare",
+        &json!({"baselines": [b], "candidates": [a, a2], "alpha": 0.5}),
+    );
+    assert_eq!((status, &r["summary"]["test"]["alpha"]), (200, &json!(0.5)));
     let (status, m) = api.post_json(&sid, "/compare", &json!({"series": [b, a, a2]}));
     assert_eq!((status, m["profiles"].as_array().unwrap().len()), (200, 3));
     let (status, body) = api.post_json(
@@ -195,6 +203,10 @@ fn upload_list_rows_raw_compare_delete_clear(backend: Backend) {
         json!({"baseline": b, "candidate": a, "metric": "wall"}),
         json!({"baseline": b, "candidate": "nope"}),
         json!({"baseline": b, "candidate": a, "extra": 1}),
+        json!({"baselines": [b], "candidates": [a], "alpha": 0}),
+        json!({"baselines": [b], "candidates": [a], "alpha": 1}),
+        json!({"baselines": [b], "candidates": [a], "alpha": -0.5}),
+        json!({"baselines": [b], "candidates": [a], "alpha": "0.05"}),
     ] {
         let (status, body) = api.post_json(&sid, "/compare", &bad);
         assert_eq!(status, 400, "{bad}: {body}");

@@ -55,6 +55,13 @@ pub struct CompareRequest {
     pub normalize: bool,
     pub min_ms: f64,
     pub min_pct: f64,
+    /// Runs mode's significance level (see `Options::alpha`).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+}
+
+fn default_alpha() -> f64 {
+    Options::default().alpha
 }
 
 impl Default for CompareRequest {
@@ -68,6 +75,7 @@ impl Default for CompareRequest {
             normalize: o.normalize,
             min_ms: o.min_ms,
             min_pct: o.min_pct,
+            alpha: o.alpha,
         }
     }
 }
@@ -98,20 +106,22 @@ impl CompareRequest {
             normalize: self.normalize,
             min_ms: self.min_ms,
             min_pct: self.min_pct,
+            alpha: self.alpha,
         }
     }
 
     /// The cache's key: the same comparison, whatever spelling of its numbers.
     pub fn cache_key(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}|{:?}|{:?}",
+            "{}|{}|{}|{}|{}|{:?}|{:?}|{:?}",
             self.mode.as_str(),
             join(&self.a),
             join(&self.b),
             self.metric.as_str(),
             self.normalize,
             self.min_ms.to_bits(),
-            self.min_pct.to_bits()
+            self.min_pct.to_bits(),
+            self.alpha.to_bits()
         )
     }
 }

@@ -294,6 +294,7 @@ struct CompareBody {
     normalize: Option<bool>,
     min_ms: Option<f64>,
     min_pct: Option<f64>,
+    alpha: Option<f64>,
     sort: Option<String>,
 }
 
@@ -344,6 +345,7 @@ impl CompareBody {
                 normalize: self.normalize.unwrap_or(d.normalize),
                 min_ms: self.min_ms.unwrap_or(d.min_ms),
                 min_pct: self.min_pct.unwrap_or(d.min_pct),
+                alpha: self.alpha.unwrap_or(d.alpha),
             },
             sort,
         ))

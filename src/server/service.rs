@@ -131,6 +131,11 @@ pub fn check_request(state: &AppState, req: &CompareRequest) -> Result<(), AppEr
             )));
         }
     }
+    if !(req.alpha > 0.0 && req.alpha < 1.0) {
+        return Err(AppError::bad(
+            "alpha must be a significance level between 0 and 1 (e.g. 0.05)",
+        ));
+    }
     if req.mode == Mode::Matrix && !req.b.is_empty() {
         return Err(AppError::bad(
             "a matrix is one series: give its profiles as `a` (or `series`)",

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::runs::{Matrix, RunsComparison};
 use super::{Comparison, Status};
+use crate::engine::stats;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -542,6 +543,82 @@ pub fn edges(e: &super::edges::Edges, format: Format) -> String {
     out
 }
 
+/// A ratio to three significant digits or so ("1.94", "0.512", "12.3").
+fn ratio_text(r: f64) -> String {
+    match r.abs() {
+        x if x >= 100.0 => format!("{r:.0}"),
+        x if x >= 10.0 => format!("{r:.1}"),
+        x if x >= 1.0 || x == 0.0 => format!("{r:.2}"),
+        _ => format!("{r:.3}"),
+    }
+}
+
+/// "1.94 [1.80, 2.10]": candidate median / baseline median and its bootstrap interval.
+pub fn ratio_with_ci(r: &super::runs::RunsRow) -> String {
+    let observed = (r.baseline.median > 0.0).then(|| r.candidate.median / r.baseline.median);
+    match (observed, r.ratio_ci) {
+        (Some(x), Some([lo, hi])) => {
+            format!("{} [{}, {}]", ratio_text(x), ratio_text(lo), ratio_text(hi))
+        }
+        (Some(x), None) => format!("{} [unbounded]", ratio_text(x)),
+        (None, _) => "–".into(),
+    }
+}
+
+/// A p- or q-value as people read them: "0.002", "<0.001", "1".
+pub fn p_text(p: f64) -> String {
+    match p {
+        _ if p < 0.001 => "<0.001".into(),
+        _ if p >= 0.995 => "1".into(),
+        _ => format!("{p:.3}"),
+    }
+}
+
+/// What the statistics say of a row, in words ("" where the thresholds already decided).
+pub fn verdict(r: &super::runs::RunsRow) -> &'static str {
+    match r.status {
+        Status::Slower | Status::Faster => "significant",
+        Status::Insufficient => "too few runs",
+        Status::Unchanged if r.within_noise => "within noise",
+        _ => "",
+    }
+}
+
+/// The run counts (equal on both sides) from which `alpha` is reachable.
+fn runs_needed(alpha: f64) -> usize {
+    (2..=stats::EXACT_UP_TO / 2)
+        .find(|&n| stats::smallest_p(n, n) <= alpha)
+        .unwrap_or(stats::EXACT_UP_TO / 2)
+}
+
+/// The summary's statistics in one or two lines: the test, the family, alpha, the total's
+/// test, and a warning when the run counts cannot reach alpha.
+fn runs_test_lines(c: &RunsComparison) -> String {
+    let s = &c.summary;
+    let t = &s.test;
+    let totals = match t.totals_ratio_ci {
+        Some([lo, hi]) => format!(
+            "total time p {}, ratio 95% CI [{}, {}]",
+            p_text(t.totals_p_value),
+            ratio_text(lo),
+            ratio_text(hi)
+        ),
+        None => format!("total time p {}", p_text(t.totals_p_value)),
+    };
+    let mut out = format!(
+        "test: Mann-Whitney U per function, Benjamini-Hochberg over {} functions, alpha {}; {totals}\n",
+        t.tests, t.alpha
+    );
+    if !c.can_reach_alpha() {
+        let n = runs_needed(t.alpha);
+        out.push_str(&format!(
+            "warning: {} vs {} runs cannot reach alpha {} (the smallest possible p is {:.3}); changes beyond the thresholds are marked insufficient: record at least {n} runs a side\n",
+            s.baseline_runs, s.candidate_runs, t.alpha, t.smallest_p
+        ));
+    }
+    out
+}
+
 /// Renders a runs comparison.
 pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String {
     let s = &c.summary;
@@ -550,12 +627,14 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
             "status",
             "change",
             "%",
-            "noise",
+            "ratio [95% CI]",
+            "q",
+            "verdict",
             "baseline median [min–max]",
             "candidate median [min–max]",
             "function",
         ]),
-        numeric: vec![false, true, true, false, true, true, false],
+        numeric: vec![false, true, true, true, true, false, true, true, false],
         rows: rows
             .map(|r| {
                 let spread = |x: &super::runs::Spread| {
@@ -570,11 +649,9 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
                     r.status.as_str().to_string(),
                     signed_secs(r.delta),
                     pct(r.pct),
-                    if r.within_noise {
-                        "within noise".into()
-                    } else {
-                        String::new()
-                    },
+                    ratio_with_ci(r),
+                    p_text(r.q_value),
+                    verdict(r).into(),
                     spread(&r.baseline),
                     spread(&r.candidate),
                     r.display.clone(),
@@ -583,7 +660,7 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
             .collect(),
     };
     let head = format!(
-        "metric: {}, {} baseline runs vs {} candidate runs; median total {} -> {} ({}, {})\n{} slower, {} faster, {} new, {} removed, {} unchanged; {} of the changes are within noise\n",
+        "metric: {}, {} baseline runs vs {} candidate runs; median total {} -> {} ({}, {})\n{} slower, {} faster, {} new, {} removed, {} unchanged, {} insufficient; {} beyond the thresholds are within noise\n",
         s.metric.as_str(),
         s.baseline_runs,
         s.candidate_runs,
@@ -596,9 +673,10 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
         s.counts.new,
         s.counts.removed,
         s.counts.unchanged,
+        s.counts.insufficient,
         s.within_noise
     );
-    let head = head + &notes_lines(&s.notes, format);
+    let head = head + &runs_test_lines(c) + &notes_lines(&s.notes, format);
     let take = limit.unwrap_or(usize::MAX);
     match format {
         Format::Json => json(c),
@@ -623,6 +701,10 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
                 "delta",
                 "delta_pct",
                 "within_noise",
+                "p_value",
+                "q_value",
+                "ratio_ci_lo",
+                "ratio_ci_hi",
             ];
             headers.extend(["baseline_runs", "candidate_runs"]);
             csv_text(
@@ -645,6 +727,10 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
                         r.delta.to_string(),
                         opt(r.pct),
                         r.within_noise.to_string(),
+                        r.p_value.to_string(),
+                        r.q_value.to_string(),
+                        opt(r.ratio_ci.map(|c| c[0])),
+                        opt(r.ratio_ci.map(|c| c[1])),
                         join(&r.baseline.runs),
                         join(&r.candidate.runs),
                     ]

@@ -57,7 +57,13 @@ pub struct Options {
     pub min_ms: f64,
     /// ...and at least this many percent.
     pub min_pct: f64,
+    /// Runs mode: a change counts only if its false-discovery-adjusted p-value (q) is
+    /// below this. Two-way comparisons have one value a side and no test.
+    pub alpha: f64,
 }
+
+/// The default significance level of runs comparisons.
+pub const DEFAULT_ALPHA: f64 = 0.05;
 
 impl Default for Options {
     fn default() -> Self {
@@ -66,6 +72,7 @@ impl Default for Options {
             normalize: false,
             min_ms: 1.0,
             min_pct: 5.0,
+            alpha: DEFAULT_ALPHA,
         }
     }
 }
@@ -103,15 +110,19 @@ pub enum Status {
     Unchanged,
     New,
     Removed,
+    /// Runs mode: beyond the thresholds, but the run counts cannot reach the significance
+    /// level at all (3 against 3 runs: the smallest possible p is 0.1). More runs decide.
+    Insufficient,
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Slower,
         Status::Faster,
         Status::Unchanged,
         Status::New,
         Status::Removed,
+        Status::Insufficient,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +132,7 @@ impl Status {
             Status::Unchanged => "unchanged",
             Status::New => "new",
             Status::Removed => "removed",
+            Status::Insufficient => "insufficient",
         }
     }
 }
@@ -320,6 +332,9 @@ pub struct Counts {
     pub unchanged: usize,
     pub new: usize,
     pub removed: usize,
+    /// Runs mode only (see [`Status::Insufficient`]).
+    #[serde(default)]
+    pub insufficient: usize,
 }
 
 impl Counts {
@@ -330,6 +345,7 @@ impl Counts {
             Status::Unchanged => &mut self.unchanged,
             Status::New => &mut self.new,
             Status::Removed => &mut self.removed,
+            Status::Insufficient => &mut self.insufficient,
         } += 1;
     }
 }

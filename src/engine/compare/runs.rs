@@ -12,6 +12,7 @@ use super::{
     Counts, FunctionRef, Metric, Options, SideTotals, Status, match_profiles, relative_pct,
 };
 use crate::engine::profile::{FunctionKey, Profile};
+use crate::engine::stats::{self, RankTester, RatioBootstrap};
 
 /// Functions aligned across profiles: `cells[f][p]` is function `f`'s position in profile
 /// `p`, if present.
@@ -137,8 +138,16 @@ pub struct RunsRow {
     /// Difference of medians, seconds.
     pub delta: f64,
     pub pct: Option<f64>,
-    /// The medians differ by less than either side's spread (min to max).
+    /// Beyond the practical thresholds (min-ms, min-pct) but not significant: the q-value
+    /// is not below alpha. Such a row's status is `unchanged`.
     pub within_noise: bool,
+    /// Two-sided Mann–Whitney U test of the runs' values (0 where a run lacks the function).
+    pub p_value: f64,
+    /// The p-value adjusted for false discoveries over every row (Benjamini–Hochberg).
+    pub q_value: f64,
+    /// Bootstrap 95% interval of candidate median / baseline median; `None` when the
+    /// baseline median is zero too often for a bounded ratio (new functions, rare ones).
+    pub ratio_ci: Option<[f64; 2]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,10 +163,34 @@ pub struct RunsSummary {
     pub delta_time: f64,
     pub delta_pct: Option<f64>,
     pub counts: Counts,
+    /// Rows beyond the thresholds that are not significant (see [`RunsRow::within_noise`]).
     pub within_noise: usize,
+    /// The statistics behind the verdicts.
+    pub test: TestSummary,
     /// Caveats, as a two-way comparison's (sampled against traced, differing intervals).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// What was tested, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestSummary {
+    /// `"mann-whitney-u"`: exact for up to [`stats::EXACT_UP_TO`] runs in all, else the
+    /// normal approximation with tie correction.
+    pub name: String,
+    pub alpha: f64,
+    /// How many functions were tested (the Benjamini–Hochberg family): every row.
+    pub tests: usize,
+    /// The smallest p-value these run counts allow; above alpha, nothing can be
+    /// significant and changed rows are `insufficient`.
+    pub smallest_p: f64,
+    /// `"benjamini-hochberg"`.
+    pub correction: String,
+    /// The interval: `"bootstrap ratio of medians, 95%, 10000 resamples a side"`.
+    pub interval: String,
+    /// The same test on the profiles' total times (one test, no correction).
+    pub totals_p_value: f64,
+    pub totals_ratio_ci: Option<[f64; 2]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -168,6 +201,12 @@ pub struct RunsComparison {
 
 /// N baseline runs against M candidate runs. Rows come sorted by the change of medians,
 /// largest regression first.
+///
+/// A function is slower or faster only when its medians differ beyond the practical
+/// thresholds **and** its q-value is below `options.alpha`; beyond the thresholds but not
+/// significant it is `unchanged` and `within_noise`; beyond them when the run counts
+/// cannot reach alpha at all it is `insufficient`. New and removed functions keep their
+/// status (they are absent from every run of one side), with their p- and q-values.
 /// Takes owned profiles or shared ones (`Arc<Profile>`, as the server caches them) alike.
 pub fn compare_runs<P: AsRef<Profile>>(
     baselines: &[P],
@@ -180,11 +219,12 @@ pub fn compare_runs<P: AsRef<Profile>>(
         .map(AsRef::as_ref)
         .collect();
     let a = align(&all);
-    let nb = baselines.len();
+    let (nb, nc) = (baselines.len(), candidates.len());
     let m = options.metric;
+    let mut tester = RankTester::default();
+    let boot = RatioBootstrap::new(nb, nc);
+    let smallest_p = stats::smallest_p(nb, nc);
     let mut rows = Vec::with_capacity(a.keys.len());
-    let mut counts = Counts::default();
-    let mut noisy = 0;
     for (key, cells) in a.keys.iter().zip(&a.cells) {
         let values = |range: std::ops::Range<usize>| -> Vec<f64> {
             range.map(|p| metric_of(all[p], cells[p], m)).collect()
@@ -192,42 +232,73 @@ pub fn compare_runs<P: AsRef<Profile>>(
         let in_base = cells[..nb].iter().any(Option::is_some);
         let in_cand = cells[nb..].iter().any(Option::is_some);
         let (b, c) = (Spread::of(values(0..nb)), Spread::of(values(nb..all.len())));
-        let delta = c.median - b.median;
         let status = match (in_base, in_cand) {
             (false, _) => Status::New,
             (_, false) => Status::Removed,
+            // The practical verdict; significance is applied once all p-values are known.
             _ => options.status(b.median, c.median),
         };
-        let within_noise = delta.abs() < b.width().max(c.width());
-        counts.add(status);
-        noisy += usize::from(within_noise && matches!(status, Status::Slower | Status::Faster));
         rows.push(RunsRow {
             function: FunctionRef::from(key),
             display: key.display(),
             status,
             pct: relative_pct(b.median, c.median),
+            delta: c.median - b.median,
+            within_noise: false,
+            p_value: tester.test(&b.runs, &c.runs).map_or(1.0, |t| t.p),
+            q_value: 1.0,
+            ratio_ci: boot.ratio_ci(&b.runs, &c.runs),
             baseline: b,
             candidate: c,
-            delta,
-            within_noise,
         });
+    }
+    let p: Vec<f64> = rows.iter().map(|r| r.p_value).collect();
+    let mut counts = Counts::default();
+    let mut noisy = 0;
+    for (row, q) in rows.iter_mut().zip(stats::bh_q_values(&p)) {
+        row.q_value = q;
+        if matches!(row.status, Status::Slower | Status::Faster) {
+            if smallest_p > options.alpha {
+                row.status = Status::Insufficient;
+            } else if q >= options.alpha {
+                row.status = Status::Unchanged;
+                row.within_noise = true;
+                noisy += 1;
+            }
+        }
+        counts.add(row.status);
     }
     rows.sort_by(|x, y| y.delta.total_cmp(&x.delta));
     let totals = |ps: &[P]| Spread::of(ps.iter().map(|p| p.as_ref().total_time()).collect());
     let (bt, ct) = (totals(baselines), totals(candidates));
+    let test = TestSummary {
+        name: "mann-whitney-u".into(),
+        alpha: options.alpha,
+        tests: rows.len(),
+        smallest_p,
+        correction: "benjamini-hochberg".into(),
+        interval: format!(
+            "bootstrap ratio of medians, {:.0}%, {} resamples a side",
+            stats::LEVEL * 100.0,
+            stats::RESAMPLES
+        ),
+        totals_p_value: tester.test(&bt.runs, &ct.runs).map_or(1.0, |t| t.p),
+        totals_ratio_ci: boot.ratio_ci(&bt.runs, &ct.runs),
+    };
     RunsComparison {
         summary: RunsSummary {
             metric: m,
             min_ms: options.min_ms,
             min_pct: options.min_pct,
-            baseline_runs: baselines.len(),
-            candidate_runs: candidates.len(),
+            baseline_runs: nb,
+            candidate_runs: nc,
             delta_time: ct.median - bt.median,
             delta_pct: relative_pct(bt.median, ct.median),
             baseline_totals: bt,
             candidate_totals: ct,
             counts,
             within_noise: noisy,
+            test,
             notes: notes_across(&all),
         },
         rows,
@@ -235,17 +306,25 @@ pub fn compare_runs<P: AsRef<Profile>>(
 }
 
 impl RunsComparison {
-    /// As [`super::Comparison::regressed_beyond`], on medians; changes within noise do not
-    /// count.
+    /// As [`super::Comparison::regressed_beyond`], on medians, counting only significant
+    /// changes: the total when its own test is below alpha, slower rows (significant by
+    /// their status), and new functions past the millisecond threshold whose q-value is
+    /// below alpha. Insufficient and within-noise rows never count.
     pub fn regressed_beyond(&self, pct: f64) -> bool {
-        if self.summary.delta_pct.is_some_and(|d| d > pct) {
+        let t = &self.summary.test;
+        if self.summary.delta_pct.is_some_and(|d| d > pct) && t.totals_p_value < t.alpha {
             return true;
         }
         self.rows.iter().any(|r| match r.status {
-            Status::Slower => !r.within_noise && r.pct.is_none_or(|p| p > pct),
-            Status::New => r.delta >= self.summary.min_ms / 1000.0,
+            Status::Slower => r.pct.is_none_or(|p| p > pct),
+            Status::New => r.delta >= self.summary.min_ms / 1000.0 && r.q_value < t.alpha,
             _ => false,
         })
+    }
+
+    /// Whether these run counts can give a significant verdict at all.
+    pub fn can_reach_alpha(&self) -> bool {
+        self.summary.test.smallest_p <= self.summary.test.alpha
     }
 }
 

@@ -306,6 +306,7 @@ fn status_rank(s: Status) -> f64 {
         Status::New => 1.0,
         Status::Faster => 2.0,
         Status::Removed => 3.0,
+        Status::Insufficient => 3.5,
         Status::Unchanged => 4.0,
     }
 }

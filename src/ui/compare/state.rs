@@ -114,6 +114,9 @@ impl ViewState {
                 normalize: q.get("norm").is_some_and(|v| v == "1"),
                 min_ms: num("min_ms", d.req.min_ms),
                 min_pct: num("min_pct", d.req.min_pct),
+                alpha: Some(num("alpha", d.req.alpha))
+                    .filter(|a| *a > 0.0 && *a < 1.0)
+                    .unwrap_or(d.req.alpha),
             },
             sort: q.get("sort").and_then(|c| Col::parse(&c)),
             reverse: q.get("rev").is_some_and(|v| v == "1"),
@@ -148,6 +151,9 @@ impl ViewState {
         }
         if self.req.min_pct != d.req.min_pct {
             put("min_pct", self.req.min_pct.to_string());
+        }
+        if self.req.alpha != d.req.alpha {
+            put("alpha", self.req.alpha.to_string());
         }
         if let Some(col) = self.sort {
             put("sort", col.id());
@@ -215,6 +221,7 @@ mod tests {
                 normalize: true,
                 min_ms: 0.5,
                 min_pct: 10.0,
+                alpha: 0.01,
             },
             sort: Some(Col::DeltaPct),
             reverse: true,
