@@ -54,6 +54,20 @@ pub enum Command {
     /// From stacks (sampled formats) the call tree is exact; from pstats it is estimated by
     /// sharing each function's time among its callers by per-edge time (frames say so).
     Flame(FlameArgs),
+    /// Merge runs into one profile: traced dumps add up as pstats.Stats.add adds them (the
+    /// output is a pstats dump), sampled ones sum their samples (folded stacks when the
+    /// inputs have stacks, so the flame graph stays exact).
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Two or more profiles of one profiler, merged in the order given.
+    #[arg(required = true, num_args = 2..)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the merged profile.
+    #[arg(short, long, value_name = "OUT", required = true)]
+    pub output: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -261,6 +275,13 @@ pub fn main() -> ExitCode {
             Ok(text) => write_stdout(&text),
             Err(e) => fail(&e),
         },
+        Some(Command::Merge(args)) => match merge_command(&args) {
+            Ok(note) => {
+                eprintln!("profdiff: {note}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
         Some(Command::Flame(args)) => match flame(&args) {
             Ok(text) => match &args.output {
                 Some(path) => match std::fs::write(path, text) {
@@ -279,6 +300,25 @@ pub fn load(path: &std::path::Path) -> Result<Profile, String> {
     let shown = path.display();
     let data = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
     Profile::parse(&data).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// `profdiff merge`: writes the merged profile; says what it wrote.
+pub fn merge_command(args: &MergeArgs) -> Result<String, String> {
+    use crate::engine::merge::{MergedFormat, merge};
+    let profiles = load_all(&args.files)?;
+    let refs: Vec<&Profile> = profiles.iter().collect();
+    let (bytes, format) = merge(&refs, usize::MAX).map_err(|e| e.to_string())?;
+    std::fs::write(&args.output, &bytes).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    Ok(format!(
+        "merged {} profiles into {} ({}, {} bytes)",
+        profiles.len(),
+        args.output.display(),
+        match format {
+            MergedFormat::Pstats => "pstats dump",
+            MergedFormat::Folded => "folded stacks",
+        },
+        bytes.len()
+    ))
 }
 
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Profile>, String> {

@@ -280,3 +280,44 @@ fn runs_gate_on_significance() {
     assert_eq!(json["summary"]["test"]["name"], "mann-whitney-u");
     assert_eq!(json["summary"]["counts"]["insufficient"], 0);
 }
+
+/// `profdiff merge`: the pstats sum, readable by `profdiff stats`; mixed producers refused.
+#[test]
+fn merge_writes_one_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("merged.prof");
+    let o = run(&[
+        "merge",
+        "../runs/a_1.prof",
+        "../runs/a_2.prof",
+        "../runs/a_3.prof",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("merged 3 profiles"));
+    let oracle = std::fs::read(format!("{DIR}/../runs/merged_a_1_2_3.prof")).unwrap();
+    let stats = |p: &str| stdout(&run(&["stats", p, "--sort", "tottime"]));
+    // The same report as for the dump CPython's pstats merged (but for the header line
+    // naming the file).
+    let tail = |t: String| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let oracle_path = dir.path().join("oracle.prof");
+    std::fs::write(&oracle_path, oracle).unwrap();
+    assert_eq!(
+        tail(stats(out.to_str().unwrap())),
+        tail(stats(oracle_path.to_str().unwrap()))
+    );
+    let bad = run(&[
+        "merge",
+        "../runs/a_1.prof",
+        "../sampled/pyspy_before.txt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("cannot merge") && err.lines().count() == 1,
+        "{err}"
+    );
+}

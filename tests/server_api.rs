@@ -31,7 +31,92 @@ on_both_backends!(
     quotas,
     debug_endpoint_lists_sessions,
     security_headers_and_health,
+    merge_runs_stores_one_profile,
 );
+
+/// `POST /api/merge`: the pstats sum of three runs is a new profile of the session (listed,
+/// downloadable, comparable, counted toward quotas); bad requests change nothing.
+fn merge_runs_stores_one_profile(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let running = backend.start(&dir.path().join("data"), "max-profiles-per-session = 5\n");
+    let server = &running.server;
+    let api = server.api();
+    let sid = api.new_session();
+    let run = |i: u32| std::fs::read(format!("tests/fixtures/runs/a_{i}.prof")).unwrap();
+    let (status, body) = api.upload(
+        &sid,
+        &[
+            ("a_1.prof", run(1)),
+            ("a_2.prof", run(2)),
+            ("a_3.prof", run(3)),
+        ],
+    );
+    assert_eq!(status, 201, "{body}");
+    let ids: Vec<String> = body["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    let (status, body) = api.post_json(&sid, "/merge", &json!({"profiles": ids}));
+    assert_eq!(status, 201, "{body}");
+    let merged = &body["profile"];
+    assert_eq!(merged["name"], "merged-3-runs-a_1.prof");
+    let mid = merged["id"].as_str().unwrap().to_string();
+    assert_eq!(api.list(&sid).len(), 4);
+    // The stored bytes are the pstats sum CPython writes (numbers to the bit).
+    let (status, raw) = api.get_bytes(&sid, &format!("/profiles/{mid}/raw"));
+    assert_eq!(status, 200);
+    let oracle = std::fs::read("tests/fixtures/runs/merged_a_1_2_3.prof").unwrap();
+    assert_eq!(
+        profdiff::engine::Profile::parse(&raw).unwrap().functions(),
+        profdiff::engine::Profile::parse(&oracle)
+            .unwrap()
+            .functions()
+    );
+    let (status, c) = api.post_json(
+        &sid,
+        "/compare",
+        &json!({"baseline": ids[0], "candidate": mid}),
+    );
+    assert_eq!(status, 200, "{c}");
+    let (status, body) = api.post_json(
+        &sid,
+        "/merge",
+        &json!({"profiles": [ids[0], ids[1]], "name": "two.prof"}),
+    );
+    assert_eq!(
+        (status, &body["profile"]["name"]),
+        (201, &json!("two.prof")),
+        "{body}"
+    );
+    // Bad requests: too few, twice, unknown, mixed producers, and past the quota.
+    let sampled = std::fs::read("tests/fixtures/sampled/pyspy_before.txt").unwrap();
+    let (status, body) = api.upload(&sid, &[("s.txt", sampled)]);
+    assert_eq!(status, 409, "the session is full: {body}");
+    assert_eq!(api.delete(&sid, &format!("/profiles/{mid}")).0, 204);
+    let sampled = std::fs::read("tests/fixtures/sampled/pyspy_before.txt").unwrap();
+    let (status, body) = api.upload(&sid, &[("s.txt", sampled)]);
+    assert_eq!(status, 201, "{body}");
+    let sid_sampled = body["profiles"][0]["id"].as_str().unwrap().to_string();
+    for (bad, want) in [
+        (json!({"profiles": [ids[0]]}), 400),
+        (json!({"profiles": [ids[0], ids[0]]}), 400),
+        (json!({"profiles": [ids[0], "nope"]}), 400),
+        (
+            json!({"profiles": [ids[0], uuid::Uuid::new_v4().to_string()]}),
+            404,
+        ),
+        (json!({"profiles": [ids[0], sid_sampled]}), 422),
+        (json!({"profiles": [ids[0], ids[1]], "extra": 1}), 400),
+        (json!({"profiles": [ids[0], ids[1], ids[2]]}), 409),
+    ] {
+        let (status, body) = api.post_json(&sid, "/merge", &bad);
+        assert_eq!(status, want, "{bad}: {body}");
+        assert!(body["error"].is_string(), "{body}");
+    }
+    assert_eq!(api.list(&sid).len(), 5, "nothing stored by a refused merge");
+}
 
 fn sessions_are_isolated(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod flame;
 pub mod flame_svg;
 pub mod marshal;
+pub mod merge;
 pub mod profile;
 pub mod pyfmt;
 pub mod report;

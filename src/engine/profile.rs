@@ -538,17 +538,19 @@ impl Profile {
 
     /// A profile from folded stacks (see [`stacks`]): per-function numbers as
     /// `PstatsCollector` computes them, the stacks kept. The files do not say the interval,
-    /// so times are sample counts.
+    /// so times are sample counts, unless profdiff's own header ([`stacks::HEADER`], in
+    /// merged profiles) gives it.
     pub fn from_folded(text: &str) -> Result<Profile, ProfileError> {
-        let (stacks, producer) = stacks::parse_folded(text)?;
-        let mut profile = Profile::from_functions(stacks.by_function().functions(1.0));
+        let (stacks, producer, interval) = stacks::parse_folded(text)?;
+        let mut profile =
+            Profile::from_functions(stacks.by_function().functions(interval.unwrap_or(1.0)));
         if profile.is_empty() {
             return Err(ProfileError::Empty);
         }
         profile.sampled = Some((
             producer,
             Sampling {
-                interval: None,
+                interval,
                 samples: stacks.samples(),
             },
         ));

@@ -133,6 +133,34 @@ impl Stacks {
         (0..self.ends.len()).map(|i| (self.stack(i), self.weights[i]))
     }
 
+    /// Appends the stacks as folded lines, every frame as py-spy writes it (`name
+    /// (file:line)`, which [`parse_folded`] reads back to the same key; `;` and line
+    /// breaks in names become spaces). Stops and says `false` once `out` would pass
+    /// `max_bytes`.
+    pub fn write_folded(&self, out: &mut String, max_bytes: usize) -> bool {
+        let clean = |s: &str| s.replace([';', '\n', '\r'], " ");
+        let labels: Vec<String> = self
+            .frames
+            .iter()
+            .map(|k| format!("{} ({}:{})", clean(&k.name), clean(&k.file), k.line))
+            .collect();
+        for (stack, weight) in self.iter() {
+            for (i, &f) in stack.iter().enumerate() {
+                if i > 0 {
+                    out.push(';');
+                }
+                out.push_str(&labels[f as usize]);
+            }
+            out.push(' ');
+            out.push_str(&weight.to_string());
+            out.push('\n');
+            if out.len() > max_bytes {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The largest frame id used: readers check it against the frames they were given.
     fn max_frame(&self) -> Option<u32> {
         self.ids.iter().copied().max()
@@ -296,14 +324,41 @@ pub fn looks_folded(text: &str) -> bool {
     false
 }
 
-/// Parses folded stacks; the producer is told by the frames' syntax.
-pub fn parse_folded(text: &str) -> Result<(Stacks, Producer), FoldedError> {
+/// The comment line profdiff writes at the top of merged folded stacks, so that what
+/// the frames' syntax cannot tell (the producer, the interval) survives the round trip:
+/// `# profdiff: producer=py-spy interval=0.01`. Other tools skip it as a comment.
+pub const HEADER: &str = "# profdiff:";
+
+/// Parses folded stacks; the producer is told by the frames' syntax (or profdiff's
+/// [`HEADER`]), the interval only by that header (`None`: times are sample counts).
+pub fn parse_folded(text: &str) -> Result<(Stacks, Producer, Option<f64>), FoldedError> {
+    let mut declared: Option<Producer> = None;
+    let mut interval: Option<f64> = None;
     let mut stacks = Stacks::default();
     let mut index: HashMap<FunctionKey, u32> = HashMap::new();
     let mut names: HashMap<String, Arc<str>> = HashMap::new();
     let (mut cpython, mut pyspy) = (false, false);
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
+        if let Some(header) = line.strip_prefix(HEADER) {
+            for (k, v) in header
+                .split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+            {
+                match k {
+                    "producer" => {
+                        declared = [Producer::Sampling, Producer::PySpy, Producer::Folded]
+                            .into_iter()
+                            .find(|p| p.as_str() == v);
+                    }
+                    "interval" => {
+                        interval = v.parse::<f64>().ok().filter(|i| i.is_finite() && *i > 0.0);
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -338,14 +393,16 @@ pub fn parse_folded(text: &str) -> Result<(Stacks, Producer), FoldedError> {
             what: "no stacks: expected lines of `frame;frame;… count`".into(),
         });
     }
-    let producer = if cpython {
+    let producer = if let Some(p) = declared {
+        p
+    } else if cpython {
         Producer::Sampling
     } else if pyspy {
         Producer::PySpy
     } else {
         Producer::Folded
     };
-    Ok((stacks, producer))
+    Ok((stacks, producer, interval))
 }
 
 /// One frame's key, or `None` for a frame that names a thread or process, not code.
@@ -867,7 +924,7 @@ mod tests {
         let text = "tid:7;app.py:main:10;app.py:work:3;app.py:inner:5 3\n\
                     tid:7;app.py:main:10;app.py:work:3 1\n\
                     tid:7;app.py:main:11;<GC> 2\n";
-        let (stacks, producer) = parse_folded(text).unwrap();
+        let (stacks, producer, _) = parse_folded(text).unwrap();
         assert_eq!(producer, Producer::Sampling);
         assert_eq!(stacks.samples(), 6);
         let f = stacks.functions(0.001);
@@ -896,7 +953,7 @@ mod tests {
     #[test]
     fn reads_py_spy_raw_and_bare_counts() {
         let text = "<module> (run.py:40);slow (run.py:12) 5\nfast (/x/y.py) 2\n4\n";
-        let (stacks, producer) = parse_folded(text).unwrap();
+        let (stacks, producer, _) = parse_folded(text).unwrap();
         assert_eq!(producer, Producer::PySpy);
         assert_eq!(stacks.samples(), 11);
         assert_eq!(stacks.frames[1], FunctionKey::new("run.py", 12, "slow"));
@@ -905,7 +962,7 @@ mod tests {
 
     #[test]
     fn recursion_counts_once_per_stack_on_the_stack() {
-        let (stacks, _) = parse_folded("a;b;a;b 2\n").unwrap();
+        let (stacks, _, _) = parse_folded("a;b;a;b 2\n").unwrap();
         let f = stacks.functions(1.0);
         let b = f.iter().find(|x| &*x.key.name == "b").unwrap();
         assert_eq!((b.cc, b.nc), (2, 2));

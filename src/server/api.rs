@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/profiles/{id}", get(profile_rows).delete(delete_profile))
         .route("/profiles/{id}/raw", get(profile_raw))
         .route("/compare", post(compare_profiles))
+        .route("/merge", post(merge_profiles))
         .route("/clear", post(clear))
         .route("/debug/all-sessions", get(debug_sessions))
         .fallback(|| async { AppError::NotFound("no such API route".into()) })
@@ -350,6 +351,24 @@ impl CompareBody {
             sort,
         ))
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    profiles: Vec<ProfileId>,
+    name: Option<String>,
+}
+
+/// `POST /api/merge`: one new profile from several (pstats' add; samples summed), listed
+/// like an upload.
+async fn merge_profiles(
+    State(state): State<AppState>,
+    Session(id, _): Session,
+    J(body): J<MergeBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let meta = service::merge(&state, id, &body.profiles, body.name).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "profile": meta }))))
 }
 
 /// `POST /api/compare`: the comparison JSON contract (docs/compare-json.md).

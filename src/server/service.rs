@@ -425,6 +425,83 @@ pub async fn store_uploads(
     Ok(metas)
 }
 
+/// *Merge runs*: stores one new profile made of `ids` (in order; see
+/// [`crate::engine::merge`]) under `name` (a default naming the runs when empty), as an
+/// upload of the merged bytes: the same quotas, the same parse, the same listing.
+pub async fn merge(
+    state: &AppState,
+    id: SessionId,
+    ids: &[ProfileId],
+    name: Option<String>,
+) -> Result<ProfileSummary, AppError> {
+    use crate::engine::merge::{self, MergeError};
+    let max = state.config.max_profiles_per_compare as usize;
+    if ids.len() < 2 {
+        return Err(AppError::bad("pick two or more profiles to merge"));
+    }
+    if ids.len() > max {
+        return Err(AppError::bad(format!(
+            "{} profiles given; at most {max} merge at once (max-profiles-per-compare)",
+            ids.len()
+        )));
+    }
+    if let Some(dup) = ids
+        .iter()
+        .enumerate()
+        .find_map(|(i, x)| ids[..i].contains(x).then_some(x))
+    {
+        return Err(AppError::bad(format!(
+            "profile {dup} is given twice: each run counts once"
+        )));
+    }
+    let loaded = profiles(state, id, ids).await?;
+    let first_name = loaded[0].0.name.clone();
+    let max_bytes = usize::try_from(state.config.max_upload_mb << 20).unwrap_or(usize::MAX);
+    let shared: Vec<Arc<Profile>> = loaded.into_iter().map(|(_, p)| p).collect();
+    let (bytes, format) = state
+        .jobs
+        .run(move |cancel| {
+            cancel.check()?;
+            let refs: Vec<&Profile> = shared.iter().map(AsRef::as_ref).collect();
+            merge::merge(&refs, max_bytes).map_err(|e| match e {
+                MergeError::TooLarge(_) => {
+                    AppError::TooLarge(format!("{e} (max-upload-mb: {} MB)", max_bytes >> 20))
+                }
+                MergeError::TooFew => AppError::bad(e.to_string()),
+                e => AppError::Unprocessable(e.to_string()),
+            })
+        })
+        .await?;
+    let name = match name.map(|n| {
+        n.chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect::<String>()
+    }) {
+        Some(n) if !n.trim().is_empty() => n,
+        _ => {
+            let stem = first_name
+                .trim_end_matches(".prof")
+                .trim_end_matches(".pstats");
+            format!("merged-{}-runs-{stem}.{}", ids.len(), format.extension())
+        }
+    };
+    let pid = ProfileId::new();
+    let path = state.store.staging_dir().join(format!("{pid}.part"));
+    tokio::fs::write(&path, &bytes).await?;
+    let received = Received {
+        id: pid,
+        name,
+        path: path.clone(),
+        size: bytes.len() as u64,
+    };
+    let stored = store_uploads(state, id, vec![received]).await;
+    // Committed files moved away; a refused one is still here.
+    let _ = tokio::fs::remove_file(&path).await;
+    let mut metas = stored?;
+    Ok(metas.remove(0))
+}
+
 /// The metric named `m` (tottime when absent).
 pub fn metric(m: Option<&str>) -> Result<Metric, AppError> {
     match m {

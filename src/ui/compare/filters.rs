@@ -12,15 +12,20 @@ pub fn status_chip(s: Status) -> impl IntoView {
     view! { <span class=format!("chip chip-{}", s.as_str())>{s.as_str()}</span> }
 }
 
-/// The chips' statuses in display order, with their counts.
+/// The chips' statuses in display order, with their counts (`insufficient` only where
+/// some row has it: runs with too few runs).
 pub fn chip_counts(c: &Counts) -> Vec<(Status, usize)> {
-    vec![
+    let mut out = vec![
         (Status::Slower, c.slower),
         (Status::Faster, c.faster),
         (Status::New, c.new),
         (Status::Removed, c.removed),
-        (Status::Unchanged, c.unchanged),
-    ]
+    ];
+    if c.insufficient > 0 {
+        out.push((Status::Insufficient, c.insufficient));
+    }
+    out.push((Status::Unchanged, c.unchanged));
+    out
 }
 
 /// Status filter chips with counts.

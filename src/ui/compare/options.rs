@@ -126,6 +126,20 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
                         />
                     </label>
                 </Show>
+                <Show when=move || mode() == Mode::Runs>
+                    <label class="field small" title="significance level: a change counts only if its q-value (Mann–Whitney U p-value, Benjamini–Hochberg adjusted over all functions) is below this">
+                        <span>"α"</span>
+                        <input
+                            type="number"
+                            min="0.001"
+                            max="0.5"
+                            step="any"
+                            data-testid="alpha"
+                            prop:value=move || view_state.with(|v| v.req.alpha.to_string())
+                            on:change=move |ev| if let Some(x) = number(&ev).filter(|x| *x > 0.0 && *x < 1.0) { change(Box::new(move |v| v.req.alpha = x)) }
+                        />
+                    </label>
+                </Show>
                 <div class="exports">
                     <button type="button" class="btn" data-testid="export-markdown" on:click=move |_| export(Format::Markdown)>"Copy Markdown"</button>
                     <button type="button" class="btn" data-testid="export-csv" on:click=move |_| export(Format::Csv)>"CSV"</button>

@@ -8,8 +8,13 @@ use crate::engine::compare::{Metric, Status};
 use crate::model::{CompareRequest, Mode, ProfileId};
 
 /// Statuses shown when the URL does not say.
-pub const DEFAULT_STATUSES: [Status; 4] =
-    [Status::Slower, Status::Faster, Status::New, Status::Removed];
+pub const DEFAULT_STATUSES: [Status; 5] = [
+    Status::Slower,
+    Status::Faster,
+    Status::New,
+    Status::Removed,
+    Status::Insufficient,
+];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
@@ -20,6 +25,8 @@ pub struct ViewState {
     /// Flip the column's natural order (numbers: largest first; names: A→Z).
     pub reverse: bool,
     pub statuses: Vec<Status>,
+    /// Runs mode: show rows beyond the thresholds that are not significant (greyed).
+    pub noise: bool,
     pub filter: String,
     /// The selected row: its position in the comparison's rows (the same request always
     /// computes the same rows in the same order, so the position is a stable address).
@@ -37,6 +44,7 @@ impl Default for ViewState {
             sort: None,
             reverse: false,
             statuses: DEFAULT_STATUSES.to_vec(),
+            noise: true,
             filter: String::new(),
             row: None,
             page: 0,
@@ -124,6 +132,7 @@ impl ViewState {
                 None => d.statuses,
                 Some(s) => s.split(',').filter_map(parse_status).collect(),
             },
+            noise: q.get("noise").is_none_or(|v| v != "0"),
             filter: q.get("q").unwrap_or_default(),
             row: q.get("row").and_then(|r| r.parse().ok()),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
@@ -171,6 +180,9 @@ impl ViewState {
                     .join(","),
             );
         }
+        if !self.noise {
+            put("noise", "0".into());
+        }
         if !self.filter.is_empty() {
             put("q", self.filter.clone());
         }
@@ -191,9 +203,10 @@ impl ViewState {
 
     /// What decides which rows show and in which order: selecting a row or turning a page
     /// does not change it, so neither re-sorts.
-    pub fn order_key(&self) -> (Vec<Status>, String, Col, bool) {
+    pub fn order_key(&self) -> (Vec<Status>, bool, String, Col, bool) {
         (
             self.statuses.clone(),
+            self.noise,
             self.filter.clone(),
             self.sort_column(),
             self.reverse,
@@ -226,6 +239,7 @@ mod tests {
             sort: Some(Col::DeltaPct),
             reverse: true,
             statuses: vec![Status::Slower],
+            noise: false,
             filter: "a b&c=(d)".into(),
             row: Some(17),
             page: 3,

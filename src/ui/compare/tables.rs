@@ -1,4 +1,4 @@
-//! Runs mode (N baseline runs vs M candidate runs: medians, spread, noise flag) and matrix
+//! Runs mode (N baseline runs vs M candidate runs: medians, spread, significance, interval) and matrix
 //! mode (K profiles in order, a sparkline per function).
 
 use std::sync::Arc;
@@ -9,8 +9,10 @@ use super::PAGE;
 use super::columns::{Col, Field, Side};
 use super::filters::{FilterBox, StatusChips, chip_counts};
 use super::state::ViewState;
-use crate::engine::compare::Metric;
-use crate::engine::compare::runs::{Matrix, RunsComparison, Spread};
+use crate::engine::compare::export;
+use crate::engine::compare::runs::{Matrix, RunsComparison, RunsRow, Spread};
+use crate::engine::compare::{Metric, Status};
+use crate::engine::stats;
 use crate::ui::fmt;
 use crate::ui::order;
 use crate::ui::widgets::TextFilter;
@@ -191,6 +193,103 @@ fn spread_cell(s: &Spread) -> String {
     format!("{} – {}", fmt::secs(s.min), fmt::secs(s.max))
 }
 
+/// Whether a runs row is greyed: nothing the statistics back (unchanged, within noise,
+/// insufficient, and new or removed functions whose q-value is not below alpha — one that
+/// shows up in one run of eight).
+fn greyed(r: &RunsRow, alpha: f64) -> bool {
+    match r.status {
+        Status::Slower | Status::Faster => false,
+        Status::New | Status::Removed => r.q_value >= alpha,
+        Status::Unchanged | Status::Insufficient => true,
+    }
+}
+
+/// The ratio of medians and its 95% interval on a log axis from ¼× to 4×, a tick at 1×:
+/// an interval clear of the tick is a change the runs agree on.
+fn interval_plot(r: &RunsRow) -> impl IntoView + use<> {
+    let (w, h) = (120.0, 18.0);
+    let x = move |ratio: f64| {
+        let l = if ratio > 0.0 { ratio.log2() } else { -2.0 };
+        4.0 + (l.clamp(-2.0, 2.0) + 2.0) / 4.0 * (w - 8.0)
+    };
+    let observed = (r.baseline.median > 0.0).then(|| r.candidate.median / r.baseline.median);
+    let class = match r.status {
+        Status::Slower => "ci ci-slower",
+        Status::Faster => "ci ci-faster",
+        _ => "ci ci-grey",
+    };
+    let title = export::ratio_with_ci(r);
+    view! {
+        <svg class=class viewBox=format!("0 0 {w} {h}") width=w height=h role="img" aria-label=format!("ratio {title}")>
+            <title>{format!("candidate / baseline median: {title}")}</title>
+            <line class="ci-one" x1=x(1.0) x2=x(1.0) y1="2" y2=h - 2.0></line>
+            {r.ratio_ci.map(|[lo, hi]| view! { <line class="ci-bar" x1=x(lo) x2=x(hi) y1=h / 2.0 y2=h / 2.0></line> })}
+            {observed.map(|o| view! { <circle class="ci-dot" cx=x(o) cy=h / 2.0 r="3"></circle> })}
+        </svg>
+    }
+}
+
+/// *Merge runs*, then compare merged against merged: each side with two or more runs
+/// becomes one profile (pstats' add; samples summed), and the two-way comparison opens
+/// with its flame graph and edges.
+#[component]
+fn CompareMerged(view_state: Memo<ViewState>) -> impl IntoView {
+    use crate::model::ProfileId;
+    use crate::ui::profiles::list::merge_runs;
+    use crate::ui::session::SessionCtx;
+    let ctx = SessionCtx::use_ctx();
+    let navigate = leptos_router::hooks::use_navigate();
+    let error = RwSignal::new(None::<String>);
+    let merging = Action::new_local(move |_: &()| {
+        let (a, b) = view_state.with_untracked(|v| (v.req.a.clone(), v.req.b.clone()));
+        let session = ctx.id.get_untracked();
+        async move {
+            let session = session.ok_or_else(|| "no session yet".to_string())?;
+            let one = |ids: Vec<ProfileId>| async move {
+                if ids.len() == 1 {
+                    return Ok(ids[0]);
+                }
+                merge_runs(session, ids, None)
+                    .await
+                    .map(|p| p.id)
+                    .map_err(|e| ctx.error(e))
+            };
+            let ma = one(a).await?;
+            let mb = one(b).await?;
+            Ok::<_, String>((ma, mb))
+        }
+    });
+    Effect::new(move |_| {
+        let Some(result) = merging.value().get() else {
+            return;
+        };
+        ctx.refresh();
+        match result {
+            Ok((a, b)) => {
+                error.set(None);
+                navigate(
+                    &format!("/compare?mode=two&a={a}&b={b}"),
+                    Default::default(),
+                );
+            }
+            Err(e) => error.set(Some(format!("Cannot merge: {e}"))),
+        }
+    });
+    view! {
+        <button
+            type="button"
+            class="btn"
+            data-testid="compare-merged"
+            title="merge each side's runs into one profile (pstats' add; samples summed) and compare the two"
+            disabled=move || merging.pending().get()
+            on:click=move |_| { merging.dispatch(()); }
+        >
+            {move || if merging.pending().get() { "Merging…" } else { "Compare merged A vs merged B" }}
+        </button>
+        {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="merge-error">{m}</p> })}
+    }
+}
+
 #[component]
 pub fn RunsView(
     c: Arc<RunsComparison>,
@@ -207,8 +306,12 @@ pub fn RunsView(
             let mut idx: Vec<usize> = (0..c2.rows.len())
                 .filter(|&i| {
                     let r = &c2.rows[i];
-                    v.statuses.contains(&r.status)
-                        && filter.as_ref().is_none_or(|f| f.matches(&r.display))
+                    // Rows within noise have their own chip: they are what the test set aside.
+                    (if r.within_noise {
+                        v.noise
+                    } else {
+                        v.statuses.contains(&r.status)
+                    }) && filter.as_ref().is_none_or(|f| f.matches(&r.display))
                 })
                 .collect();
             sort_idx(
@@ -228,28 +331,72 @@ pub fn RunsView(
             idx
         })
     });
-    let counts = chip_counts(&s.counts);
+    let mut chip_totals = s.counts.clone();
+    chip_totals.unchanged -= s.within_noise;
+    let counts = chip_counts(&chip_totals);
     let rows = c.clone();
+    let t = s.test.clone();
+    let reachable = c.can_reach_alpha();
+    let needed = (2..=20)
+        .find(|&n| stats::smallest_p(n, n) <= t.alpha)
+        .unwrap_or(20);
+    let noise_on = move || view_state.with(|v| v.noise);
+    let alpha = t.alpha;
     view! {
         <section class="card">
             <Notes notes=s.notes.clone()/>
+            {(!reachable).then(|| view! {
+                <p class="compare-note warn" role="alert" data-testid="runs-insufficient">
+                    {format!(
+                        "{} vs {} runs cannot reach α = {} (the smallest possible p is {}): changes beyond the thresholds are marked insufficient, not slower or faster. Record at least {needed} runs a side.",
+                        s.baseline_runs, s.candidate_runs, t.alpha, export::p_text(t.smallest_p)
+                    )}
+                </p>
+            })}
             <dl class="cards" data-testid="summary-cards">
                 <div class="stat"><dt>"Runs"</dt><dd>{format!("{} vs {}", s.baseline_runs, s.candidate_runs)}</dd><dd class="detail">{format!("metric {}", s.metric.as_str())}</dd></div>
-                <div class=format!("stat {}", if s.delta_time > 0.0 { "worse" } else { "better" })>
+                <div class=format!("stat {}", if t.totals_p_value >= t.alpha { "" } else if s.delta_time > 0.0 { "worse" } else { "better" })>
                     <dt>"Median total"</dt>
                     <dd>{format!("{} → {}", fmt::secs(s.baseline_totals.median), fmt::secs(s.candidate_totals.median))}</dd>
-                    <dd class="detail">{format!("{} ({})", fmt::signed_secs(s.delta_time), fmt::pct(s.delta_pct))}</dd>
+                    <dd class="detail" data-testid="totals-test">{format!(
+                        "{} ({}) · p {}{}",
+                        fmt::signed_secs(s.delta_time),
+                        fmt::pct(s.delta_pct),
+                        export::p_text(t.totals_p_value),
+                        t.totals_ratio_ci.map(|[lo, hi]| format!(" · ×{lo:.2}–{hi:.2}")).unwrap_or_default()
+                    )}</dd>
                 </div>
-                <div class="stat worse"><dt>"Slower"</dt><dd>{s.counts.slower}</dd><dd class="detail">{format!("≥ {} ms and ≥ {}%", s.min_ms, s.min_pct)}</dd></div>
-                <div class="stat better"><dt>"Faster"</dt><dd>{s.counts.faster}</dd><dd class="detail">{format!("{} unchanged", s.counts.unchanged)}</dd></div>
+                <div class="stat worse"><dt>"Slower"</dt><dd>{s.counts.slower}</dd><dd class="detail">{format!("≥ {} ms, ≥ {}%, q < {}", s.min_ms, s.min_pct, t.alpha)}</dd></div>
+                <div class="stat better"><dt>"Faster"</dt><dd>{s.counts.faster}</dd><dd class="detail">{format!("{} unchanged", s.counts.unchanged - s.within_noise)}</dd></div>
                 <div class="stat"><dt>"New / removed"</dt><dd>{format!("{} / {}", s.counts.new, s.counts.removed)}</dd></div>
-                <div class="stat"><dt>"Within noise"</dt><dd data-testid="within-noise">{s.within_noise}</dd><dd class="detail">"medians closer than the runs' spread"</dd></div>
+                <div class="stat"><dt>"Within noise"</dt><dd data-testid="within-noise">{s.within_noise}</dd><dd class="detail">{format!("beyond the thresholds, q ≥ {}", t.alpha)}</dd></div>
+                {(s.counts.insufficient > 0).then(|| view! {
+                    <div class="stat"><dt>"Insufficient"</dt><dd data-testid="insufficient">{s.counts.insufficient}</dd><dd class="detail">"too few runs to tell"</dd></div>
+                })}
+                <div class="stat"><dt>"Test"</dt><dd>"Mann–Whitney U"</dd><dd class="detail" data-testid="test-summary">{format!("BH over {} functions · α {}", t.tests, t.alpha)}</dd></div>
             </dl>
         </section>
         <section class="card">
             <div class="toolbar">
                 <StatusChips counts view_state apply/>
+                <button
+                    type="button"
+                    class="chip chip-noise toggle"
+                    class:off=move || !noise_on()
+                    aria-pressed=move || noise_on().to_string()
+                    data-testid="chip-noise"
+                    title="rows beyond the thresholds whose change is not significant"
+                    on:click=move |_| {
+                        let mut v = view_state.get_untracked();
+                        v.noise = !v.noise;
+                        v.page = 0;
+                        apply.run(v);
+                    }
+                >
+                    {format!("within noise {}", fmt::count(s.within_noise as i64))}
+                </button>
                 <FilterBox view_state apply/>
+                <CompareMerged view_state/>
             </div>
             <div class="table-wrap">
                 <table class="data runs" data-testid="runs-table" data-rows=move || order.with(Vec::len)>
@@ -257,7 +404,10 @@ pub fn RunsView(
                         <tr>
                             {sort_header(By::Function, "function", view_state, apply)}
                             <th scope="col">"status"</th>
-                            <th scope="col">"noise"</th>
+                            <th scope="col">"verdict"</th>
+                            <th scope="col" class="num">"q"</th>
+                            <th scope="col" class="num">"ratio [95% CI]"</th>
+                            <th scope="col">"interval"</th>
                             {sort_header(By::A, "A median", view_state, apply)}
                             <th scope="col" class="num">"A min – max"</th>
                             {sort_header(By::B, "B median", view_state, apply)}
@@ -272,11 +422,21 @@ pub fn RunsView(
                             let start = view_state.with(|v| v.page) * PAGE;
                             order.with(|o| o.iter().skip(start).take(PAGE).map(|&i| {
                                 let r = &rows.rows[i];
+                                let verdict = export::verdict(r);
                                 view! {
-                                    <tr class=format!("row-{}", r.status.as_str()) data-testid="runs-row" data-status=r.status.as_str()>
+                                    <tr
+                                        class=format!("row-{}", r.status.as_str())
+                                        class:not-significant=greyed(r, alpha)
+                                        data-testid="runs-row"
+                                        data-status=r.status.as_str()
+                                        data-verdict=verdict
+                                    >
                                         <td class="fn">{r.display.clone()}</td>
                                         <td><span class=format!("chip chip-{}", r.status.as_str())>{r.status.as_str()}</span></td>
-                                        <td>{r.within_noise.then(|| view! { <span class="chip chip-noise" title="the medians differ by less than the runs' spread">"noise"</span> })}</td>
+                                        <td>{(!verdict.is_empty()).then(|| view! { <span class=format!("chip chip-verdict-{}", verdict.replace(' ', "-")) title=format!("p {} · q {}", export::p_text(r.p_value), export::p_text(r.q_value))>{verdict}</span> })}</td>
+                                        <td class="num" title=format!("p {}", export::p_text(r.p_value))>{export::p_text(r.q_value)}</td>
+                                        <td class="num" data-testid="ratio-ci">{export::ratio_with_ci(r)}</td>
+                                        <td>{interval_plot(r)}</td>
                                         <td class="num">{fmt::secs(r.baseline.median)}</td>
                                         <td class="num muted">{spread_cell(&r.baseline)}</td>
                                         <td class="num">{fmt::secs(r.candidate.median)}</td>

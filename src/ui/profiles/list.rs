@@ -2,6 +2,7 @@
 //! or a series) for a comparison.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
@@ -15,6 +16,17 @@ use crate::ui::session::SessionCtx;
 pub async fn delete_profile(session: SessionId, id: ProfileId) -> Result<(), AppError> {
     use crate::server::{AppState, service};
     service::delete(&AppState::from_context()?, session, id).await
+}
+
+/// *Merge runs*: one new profile from several of the session's (see `engine::merge`).
+#[server(prefix = "/fn", input = Json)]
+pub async fn merge_runs(
+    session: SessionId,
+    ids: Vec<ProfileId>,
+    name: Option<String>,
+) -> Result<ProfileSummary, AppError> {
+    use crate::server::{AppState, service};
+    service::merge(&AppState::from_context()?, session, &ids, name).await
 }
 
 /// With exactly two profiles, their ids older first (by upload time, then list order).
@@ -39,6 +51,7 @@ pub fn ProfileList() -> impl IntoView {
     // Picked profiles in the order picked.
     let roles = RwSignal::new(Vec::<(ProfileId, Role)>::new());
     let error = RwSignal::new(None::<String>);
+    let merged_note = RwSignal::new(None::<String>);
     // The pair last picked for the user, so unpicking it sticks.
     let auto_picked = StoredValue::new(None::<(ProfileId, ProfileId)>);
     Effect::new(move |_| {
@@ -120,6 +133,43 @@ pub fn ProfileList() -> impl IntoView {
         }
     };
     let go2 = go.clone();
+    // Merge every picked profile, in list order, into a new one.
+    let merging = ServerAction::<MergeRuns>::new();
+    let picked_in_order = move || -> Vec<ProfileId> {
+        let list = ctx.profiles.get().unwrap_or_default();
+        list.iter()
+            .filter(|p| roles.with(|r| r.iter().any(|(id, _)| *id == p.id)))
+            .map(|p| p.id)
+            .collect()
+    };
+    Effect::new(move |_| {
+        let Some(result) = merging.value().get() else {
+            return;
+        };
+        match result {
+            Ok(p) => {
+                error.set(None);
+                roles.set(Vec::new());
+                merged_note.set(Some(format!("Merged into {}", p.name)));
+            }
+            Err(e) => error.set(Some(format!("Cannot merge: {}", ctx.error(e)))),
+        }
+        ctx.refresh();
+    });
+    let merge = move |_| {
+        let Some(session) = ctx.id.get_untracked() else {
+            return;
+        };
+        let ids = picked_in_order();
+        if ids.len() >= 2 {
+            merged_note.set(None);
+            merging.dispatch(MergeRuns {
+                session,
+                ids,
+                name: None,
+            });
+        }
+    };
     let deleting = ServerAction::<DeleteProfile>::new();
     // The name of the profile being deleted, for the error message.
     let deleting_name = StoredValue::new(String::new());
@@ -185,9 +235,20 @@ pub fn ProfileList() -> impl IntoView {
                     >
                         "Matrix of picked"
                     </button>
+                    <button
+                        type="button"
+                        class="btn"
+                        data-testid="merge-picked"
+                        title="one new profile from the picked ones: pstats' add for traced profiles, samples summed for sampled ones"
+                        disabled=move || merging.pending().get() || picked_in_order().len() < 2
+                        on:click=merge
+                    >
+                        {move || if merging.pending().get() { "Merging…" } else { "Merge picked" }}
+                    </button>
                 </div>
             </div>
             {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="list-error">{m}</p> })}
+            {move || merged_note.get().map(|m| view! { <p class="ok" role="status" data-testid="merge-status">{m}</p> })}
             {move || match ctx.profiles.get() {
                 None => view! { <p class="loading">"Loading profiles…"</p> }.into_any(),
                 Some(list) if list.is_empty() => view! {

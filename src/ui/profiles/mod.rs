@@ -2,7 +2,7 @@
 //! session's profile list, where profiles are opened, downloaded, deleted, and picked
 //! for a comparison.
 
-mod list;
+pub mod list;
 mod upload;
 
 use leptos::prelude::*;
