@@ -39,7 +39,7 @@ unit:
 e2e:
 	rm -rf "$(CARGO_TARGET_DIR)/e2e-data"
 	PROFDIFF_SITE_ADDR=$(E2E_ADDR) LEPTOS_SITE_ADDR=$(E2E_ADDR) PROFDIFF_DATA_DIR="$(CARGO_TARGET_DIR)/e2e-data" \
-		PROFDIFF_MAX_PROFILES_PER_SESSION=8 \
+		PROFDIFF_MAX_PROFILES_PER_SESSION=18 \
 		cargo leptos end-to-end --split
 
 ## Benchmarks (numbers go to docs/BENCHMARKS.md).

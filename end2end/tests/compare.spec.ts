@@ -101,7 +101,7 @@ test("export Markdown to the clipboard, and CSV/JSON as downloads", async ({ pag
   const jsonDownload = page.waitForEvent("download");
   await page.getByTestId("export-json").click();
   const json = JSON.parse(require("fs").readFileSync(await (await jsonDownload).path(), "utf8"));
-  expect(json.summary.counts).toEqual({ slower: 1, faster: 2, unchanged: 7, new: 1, removed: 1 });
+  expect(json.summary.counts).toEqual({ slower: 1, faster: 2, unchanged: 7, new: 1, removed: 1, insufficient: 0 });
 });
 
 test("the permalink restores the view on reload", async ({ page }) => {
@@ -138,6 +138,13 @@ test("runs mode and matrix mode", async ({ page }) => {
   await expect(page.getByTestId("summary-cards")).toContainText("3 vs 3");
   await expect(page.getByTestId("runs-row").first()).toBeVisible();
   await expect(page.getByTestId("within-noise")).toHaveText(/^\d+$/);
+  // 3 vs 3 runs cannot reach α 0.05: the view says so, and the known regression is
+  // insufficient, greyed, not "slower".
+  await expect(page.getByTestId("runs-insufficient")).toContainText("Record at least 4 runs a side");
+  const regress = page.getByTestId("runs-row").filter({ hasText: "(regress)" });
+  await expect(regress).toHaveAttribute("data-status", "insufficient");
+  await expect(regress).toHaveClass(/not-significant/);
+  await expect(regress.getByTestId("ratio-ci")).toHaveText(/^\d+\.\d+ \[\d/);
   // Matrix of all six, in list order.
   await page.goto("/");
   for (const i of [1, 2, 3]) {
@@ -163,4 +170,64 @@ test("the Compare page's pickers start a comparison", async ({ page }) => {
   await page.getByTestId("pick-candidate").selectOption({ label: "after_3.11.prof" });
   await expect(diffRow(page, "(regress)")).toHaveAttribute("data-status", "slower");
   await expect(page).toHaveURL(/mode=two&a=[0-9a-f-]{36}&b=[0-9a-f-]{36}/);
+});
+
+test("runs statistics: the real change is significant, A/A runs are noise, merged runs compare", async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto("/");
+  const files = [1, 2, 3, 4, 5, 6, 7, 8].flatMap((i) => [fixture(`runs/a_${i}.prof`), fixture(`runs/b_${i}.prof`)]);
+  await upload(page, files);
+  for (const i of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    await pick(page, `a_${i}.prof`, "a");
+    await pick(page, `b_${i}.prof`, "b");
+  }
+  await page.getByTestId("compare-picked").click();
+  await expect(page).toHaveURL(/mode=runs/);
+  await expect(page.getByTestId("summary-cards")).toContainText("8 vs 8");
+  await expect(page.getByTestId("runs-insufficient")).toHaveCount(0);
+  await expect(page.getByTestId("test-summary")).toContainText("BH over 13 functions · α 0.05");
+  // Exactly one significant row: regress, about twice as slow, its interval clear of 1×.
+  const significant = page.locator("[data-testid=runs-row][data-verdict=significant]");
+  await expect(significant).toHaveCount(1);
+  await expect(significant).toContainText("(regress)");
+  await expect(significant).toHaveAttribute("data-status", "slower");
+  await expect(significant).not.toHaveClass(/not-significant/);
+  await expect(significant.getByTestId("ratio-ci")).toHaveText(/^1\.9\d \[1\.[89]\d, 2\.\d\d\]$/);
+  await expect(significant.locator("svg.ci-slower")).toBeVisible();
+  // A stricter α is in the permalink and refetches: at 0.001 nothing is significant.
+  await page.getByTestId("alpha").fill("0.001");
+  await page.getByTestId("alpha").press("Enter");
+  await expect(page).toHaveURL(/alpha=0\.001/);
+  await expect(page.locator("[data-testid=runs-row][data-verdict=significant]")).toHaveCount(0);
+  await expect(page.getByTestId("runs-row").filter({ hasText: "(regress)" })).toHaveAttribute("data-verdict", "within noise");
+  // The within-noise chip hides the rows the test set aside.
+  const shown = await page.getByTestId("runs-row").count();
+  await page.getByTestId("chip-noise").click();
+  await expect(page).toHaveURL(/noise=0/);
+  await expect(page.getByTestId("runs-row")).toHaveCount(shown - 1);
+  await page.getByTestId("chip-noise").click();
+  // Merged against merged: two new profiles, and the two-way comparison of them.
+  await page.getByTestId("compare-merged").click();
+  await expect(page).toHaveURL(/mode=two/);
+  await expect(page.getByTestId("diff-table")).toBeVisible();
+  await expect(diffRow(page, "(regress)").first()).toBeVisible();
+  await page.goto("/");
+  await expect(page.locator("[data-testid=profile-row][data-name^=merged-8-runs-a_1]")).toHaveCount(1);
+  await expect(page.locator("[data-testid=profile-row][data-name^=merged-8-runs-b_1]")).toHaveCount(1);
+});
+
+test("merge picked profiles into one", async ({ page }) => {
+  await page.goto("/");
+  await upload(page, [fixture("runs/a_1.prof"), fixture("runs/a_2.prof"), fixture("sampled/pyspy_before.txt")]);
+  await pick(page, "a_1.prof", "a");
+  await pick(page, "a_2.prof", "a");
+  await page.getByTestId("merge-picked").click();
+  await expect(page.getByTestId("merge-status")).toContainText("Merged into merged-2-runs-a_1.prof");
+  await expect(page.locator("[data-testid=profile-row][data-name='merged-2-runs-a_1.prof']")).toHaveCount(1);
+  // A traced profile and a sampled one do not add up: a clear error, nothing stored.
+  await pick(page, "a_1.prof", "a");
+  await pick(page, "pyspy_before.txt", "b");
+  await page.getByTestId("merge-picked").click();
+  await expect(page.getByTestId("list-error")).toContainText("cannot merge a cProfile profile with a py-spy one");
+  await expect(page.getByTestId("profile-row")).toHaveCount(4);
 });
