@@ -309,8 +309,10 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
                 let hit = rows.with_value(|rows| {
                     rows.iter().find(|r| *r.name == *k.name && *r.file == *k.file && r.line == k.line).map(|r| r.index)
                 });
+                // The table row and the callers/callees follow a task later, so the zoom
+                // is drawn first.
                 if let Some(i) = hit {
-                    select.run(i);
+                    set_timeout(move || select.run(i), std::time::Duration::ZERO);
                 }
             })
         />
