@@ -114,3 +114,26 @@ fn profiles_that_do_not_add_up_are_refused() {
         Err(MergeError::TooLarge(100))
     );
 }
+
+/// The runs flame graph: the tree of merged runs divided by the run count is the tree of
+/// the mean run (here, two copies of one run are that run).
+#[test]
+fn merged_runs_per_run_are_the_mean_run() {
+    use profdiff::engine::compare::Options;
+    let one = load("sampled/pyspy_before.speedscope.json");
+    let other = load("sampled/pyspy_after.speedscope.json");
+    let (bytes, _) = merge(&[&one, &one], BIG).unwrap();
+    let twice = Profile::parse(&bytes).unwrap();
+    let limits = Limits::exhaustive();
+    let want = flame::tree_of_two(&one, &other, &Options::default(), &limits);
+    let mut got = flame::tree_of_two(&twice, &other, &Options::default(), &limits);
+    assert_ne!(got.totals()[0], want.totals()[0]);
+    got.per_run([2, 1]);
+    assert_eq!(got.nodes.len(), want.nodes.len());
+    for (g, w) in got.nodes.iter().zip(&want.nodes) {
+        assert_eq!(g.frame, w.frame);
+        for side in 0..2 {
+            assert!((g.value[side] - w.value[side]).abs() <= 1e-12 * w.value[0].max(1.0));
+        }
+    }
+}

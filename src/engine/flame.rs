@@ -533,6 +533,23 @@ impl FlameTree {
         &self.nodes[0]
     }
 
+    /// Divides each side's numbers by that side's run count: the tree of merged runs
+    /// (their sum) becomes the mean run, so sides with different run counts compare.
+    pub fn per_run(&mut self, runs: [usize; 2]) {
+        let div = runs.map(|n| n.max(1) as f64);
+        for n in &mut self.nodes {
+            for (side, d) in div.iter().enumerate() {
+                n.value[side] /= d;
+                n.self_value[side] /= d;
+            }
+        }
+        for (per, d) in self.per_sample.iter_mut().zip(div) {
+            if let Some(per) = per {
+                *per /= d;
+            }
+        }
+    }
+
     /// Every side's total.
     pub fn totals(&self) -> [f64; 2] {
         self.nodes.first().map_or([0.0; 2], |r| r.value)

@@ -284,6 +284,61 @@ pub async fn flame(
         .await
 }
 
+/// The differential flame graph of runs: each side's runs merged (as *Merge runs* does)
+/// and divided by the run count, so the tree is of the mean run on each side.
+pub async fn flame_runs(
+    state: &AppState,
+    id: SessionId,
+    a: &[ProfileId],
+    b: &[ProfileId],
+) -> Result<crate::engine::flame::FlameTree, AppError> {
+    use crate::engine::flame::{self, Limits};
+    use crate::engine::merge;
+    let req = CompareRequest {
+        mode: Mode::Runs,
+        a: a.to_vec(),
+        b: b.to_vec(),
+        ..CompareRequest::default()
+    };
+    check_request(state, &req)?;
+    let sides = [profiles(state, id, a).await?, profiles(state, id, b).await?];
+    let runs = [a.len(), b.len()];
+    let max_bytes = usize::try_from(state.config.max_session_mb << 21).unwrap_or(usize::MAX);
+    let limits = Limits {
+        max_nodes: 30_000,
+        ..Limits::default()
+    };
+    state
+        .jobs
+        .run(move |cancel| {
+            let mut merged: Vec<Arc<Profile>> = Vec::with_capacity(2);
+            for side in &sides {
+                cancel.check()?;
+                if let [(_, only)] = &side[..] {
+                    merged.push(only.clone());
+                    continue;
+                }
+                let refs: Vec<&Profile> = side.iter().map(|(_, p)| p.as_ref()).collect();
+                let (bytes, _) = merge::merge(&refs, max_bytes)
+                    .map_err(|e| AppError::Unprocessable(e.to_string()))?;
+                let p = Profile::parse(&bytes).map_err(|e| {
+                    AppError::internal(format!("a merged profile does not parse: {e}"))
+                })?;
+                merged.push(Arc::new(p));
+            }
+            cancel.check()?;
+            let mut tree = flame::tree_of_two(
+                &merged[0],
+                &merged[1],
+                &compare::Options::default(),
+                &limits,
+            );
+            tree.per_run(runs);
+            Ok(tree)
+        })
+        .await
+}
+
 /// Every function of a profile, in dump order, with its summary.
 pub async fn table(
     state: &AppState,

@@ -9,6 +9,7 @@
 //! they hold. Picking a frame selects its function elsewhere (the diff table's row), and a
 //! selected function is outlined here.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -36,6 +37,18 @@ pub async fn load_flame(
     service::flame(&state, session, a, b, normalize).await
 }
 
+/// The differential flame graph of runs: each side's runs merged, per run.
+#[server(prefix = "/fn", input = Json)]
+pub async fn load_flame_runs(
+    session: SessionId,
+    a: Vec<ProfileId>,
+    b: Vec<ProfileId>,
+) -> Result<FlameTree, AppError> {
+    use crate::server::{AppState, service};
+    let state = AppState::from_context()?;
+    service::flame_runs(&state, session, &a, &b).await
+}
+
 /// Row height in pixels.
 const ROW: f64 = 18.0;
 /// Frames narrower than this share of the graph are not drawn.
@@ -54,6 +67,12 @@ pub fn FlameCard(
     on_query: Callback<String>,
     #[prop(into)] picked: Signal<Vec<FunctionRef>>,
     on_pick: Callback<(FunctionKey, u32)>,
+    /// Runs mode: the runs of each side (merged per side, per run) instead of `a` and `b`.
+    #[prop(optional, into)]
+    runs: Option<Signal<(Vec<ProfileId>, Vec<ProfileId>)>>,
+    /// Runs mode: the functions whose change is significant; every other frame is grey.
+    #[prop(optional)]
+    significant: Option<Arc<HashSet<FunctionKey>>>,
 ) -> impl IntoView {
     let ctx = SessionCtx::use_ctx();
     // A memo: the owner's view state changes with every zoom and search, the tree only
@@ -64,26 +83,31 @@ pub fn FlameCard(
             a.get(),
             b.get(),
             options.with(|o| o.normalize),
+            runs.map(|r| r.get()),
         )
     });
     let tree = LocalResource::new(move || {
-        let (session, a, b, normalize) = key.get();
+        let (session, a, b, normalize, runs) = key.get();
         async move {
-            let (Some(session), Some(a)) = (session, a) else {
+            let Some(session) = session else {
                 return Ok(None);
             };
-            load_flame(session, a, b, normalize)
-                .await
-                .map(|t| Some(Arc::new(t)))
-                .map_err(|e| ctx.error(e))
+            let loaded = match (runs, a) {
+                (Some((ra, rb)), _) => load_flame_runs(session, ra, rb).await,
+                (None, Some(a)) => load_flame(session, a, b, normalize).await,
+                (None, None) => return Ok(None),
+            };
+            loaded.map(|t| Some(Arc::new(t))).map_err(|e| ctx.error(e))
         }
     });
+    let two = move || b.with(Option::is_some) || runs.is_some();
     view! {
         <section class="card flame-card" data-testid="flame-card">
-            <h2>{move || if b.with(Option::is_some) { "Differential flame graph" } else { "Flame graph" }}</h2>
+            <h2>{move || if runs.is_some() { "Differential flame graph of the mean run" } else if two() { "Differential flame graph" } else { "Flame graph" }}</h2>
+            {significant.is_some().then(|| view! { <p class="muted" data-testid="flame-runs-note">"Each side's runs merged and divided by their count. Frames of functions whose change is not significant are grey."</p> })}
             <Transition fallback=|| view! { <p class="muted">"Building the call tree…"</p> }>
                 {move || tree.get().map(|r| match r {
-                    Ok(Some(t)) => view! { <FlameGraph tree=t options zoom on_zoom query on_query picked on_pick/> }.into_any(),
+                    Ok(Some(t)) => view! { <FlameGraph tree=t options zoom on_zoom query on_query picked on_pick significant=significant.clone()/> }.into_any(),
                     Ok(None) => view! { <p class="muted">"Pick a profile."</p> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 })}
@@ -152,8 +176,12 @@ fn FlameGraph(
     on_query: Callback<String>,
     picked: Signal<Vec<FunctionRef>>,
     on_pick: Callback<(FunctionKey, u32)>,
+    significant: Option<Arc<HashSet<FunctionKey>>>,
 ) -> impl IntoView {
     let two = tree.sides == 2;
+    // Runs mode: frames (by frame id) of functions whose change is not significant.
+    let grey: Option<Arc<Vec<bool>>> =
+        significant.map(|set| Arc::new(tree.frames.iter().map(|k| !set.contains(k)).collect()));
     let icicle = RwSignal::new(true);
     let by_candidate = RwSignal::new(false);
     let share = RwSignal::new(false);
@@ -179,7 +207,20 @@ fn FlameGraph(
         colorblind: colorblind.get(),
     });
     let t = tree.clone();
-    let fills = Memo::new(move |_| paint.with(|p| p.fills(&t)));
+    let fills = Memo::new(move |_| {
+        paint.with(|p| {
+            let mut fills = p.fills(&t);
+            if let Some(grey) = &grey {
+                let unchanged = p.unchanged();
+                for (f, n) in fills.iter_mut().zip(&t.nodes) {
+                    if n.frame < OTHER && grey[n.frame as usize] {
+                        f.clone_from(&unchanged);
+                    }
+                }
+            }
+            fills
+        })
+    });
     let t = tree.clone();
     // (which frames match, how many, share of time); an invalid pattern says why.
     let matches = Memo::new(move |_| {
@@ -381,6 +422,18 @@ struct Paint {
 }
 
 impl Paint {
+    /// The fill of a frame whose change is within the thresholds (or not significant).
+    fn unchanged(&self) -> String {
+        flame_svg::fill(
+            crate::engine::flame::Change::Unchanged,
+            if self.colorblind {
+                Palette::ColorBlind
+            } else {
+                Palette::Classic
+            },
+        )
+    }
+
     fn fills(&self, t: &FlameTree) -> Vec<String> {
         let grey = || "rgb(200,200,200)".to_string();
         if t.sides < 2 {

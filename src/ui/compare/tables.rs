@@ -1,6 +1,7 @@
 //! Runs mode (N baseline runs vs M candidate runs: medians, spread, significance, interval) and matrix
 //! mode (K profiles in order, a sparkline per function).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -9,10 +10,12 @@ use super::PAGE;
 use super::columns::{Col, Field, Side};
 use super::filters::{FilterBox, StatusChips, chip_counts};
 use super::state::ViewState;
+use crate::engine::FunctionKey;
 use crate::engine::compare::export;
 use crate::engine::compare::runs::{Matrix, RunsComparison, RunsRow, Spread};
 use crate::engine::compare::{Metric, Status};
 use crate::engine::stats;
+use crate::ui::flame::FlameCard;
 use crate::ui::fmt;
 use crate::ui::order;
 use crate::ui::widgets::TextFilter;
@@ -342,6 +345,19 @@ pub fn RunsView(
         .unwrap_or(20);
     let noise_on = move || view_state.with(|v| v.noise);
     let alpha = t.alpha;
+    // The flame graph greys every frame whose function the statistics do not back.
+    let significant_keys: Arc<HashSet<FunctionKey>> = Arc::new(
+        c.rows
+            .iter()
+            .filter(|r| !greyed(r, alpha))
+            .map(|r| FunctionKey::new(&r.function.file, r.function.line, &r.function.name))
+            .collect(),
+    );
+    let zoom_to = Callback::new(move |node: u32| {
+        let mut v = view_state.get_untracked();
+        v.flame_zoom = node;
+        apply.run(v);
+    });
     view! {
         <section class="card">
             <Notes notes=s.notes.clone()/>
@@ -376,6 +392,23 @@ pub fn RunsView(
                 <div class="stat"><dt>"Test"</dt><dd>"Mann–Whitney U"</dd><dd class="detail" data-testid="test-summary">{format!("BH over {} functions · α {}", t.tests, t.alpha)}</dd></div>
             </dl>
         </section>
+        <FlameCard
+            a=Signal::derive(|| None)
+            b=Signal::derive(|| None)
+            runs=Signal::derive(move || view_state.with(|v| (v.req.a.clone(), v.req.b.clone())))
+            significant=significant_keys
+            options=Signal::derive(move || view_state.with(|v| v.req.options()))
+            zoom=Signal::derive(move || view_state.with(|v| v.flame_zoom))
+            on_zoom=zoom_to
+            query=Signal::derive(move || view_state.with(|v| v.flame_q.clone()))
+            on_query=Callback::new(move |q: String| {
+                let mut v = view_state.get_untracked();
+                v.flame_q = q;
+                apply.run(v);
+            })
+            picked=Signal::derive(Vec::new)
+            on_pick=Callback::new(move |(_, node): (FunctionKey, u32)| zoom_to.run(node))
+        />
         <section class="card">
             <div class="toolbar">
                 <StatusChips counts view_state apply/>
