@@ -139,8 +139,11 @@ pub struct CompareOpts {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Output format.
-    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "md", "csv", "json"])]
+    #[arg(long, default_value = "text", value_parser = ["text", "markdown", "md", "csv", "json", "html"])]
     pub format: String,
+    /// Write the output to this file instead of stdout (e.g. `--format html -o report.html`).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 impl CompareOpts {
@@ -258,7 +261,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Diff(args)) => match diff(&args) {
             Ok((text, regressed)) => {
-                let code = write_stdout(&text);
+                let code = write_output(&text, args.opts.output.as_deref());
                 if regressed {
                     eprintln!(
                         "profdiff: regression beyond {}%",
@@ -272,7 +275,7 @@ pub fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Some(Command::Matrix(args)) => match matrix_command(&args) {
-            Ok(text) => write_stdout(&text),
+            Ok(text) => write_output(&text, args.opts.output.as_deref()),
             Err(e) => fail(&e),
         },
         Some(Command::Merge(args)) => match merge_command(&args) {
@@ -300,6 +303,14 @@ pub fn load(path: &std::path::Path) -> Result<Profile, String> {
     let shown = path.display();
     let data = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
     Profile::parse(&data).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// A path's file name, for headings.
+fn file_name(p: &std::path::Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// `profdiff merge`: writes the merged profile; says what it wrote.
@@ -371,6 +382,17 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
         let regressed = args
             .fail_on_regression
             .is_some_and(|p| c.regressed_beyond(p));
+        if args.opts.format() == Format::Html {
+            let (bn, cn) = (
+                file_name(&args.baseline[0]) + " …",
+                file_name(&args.candidate[0]) + " …",
+            );
+            let names = compare::html::Names {
+                baseline: &bn,
+                candidate: &cn,
+            };
+            return Ok((compare::html::runs(&c, &names), regressed));
+        }
         return Ok((
             export::runs(&c, args.opts.format(), args.opts.limit),
             regressed,
@@ -387,6 +409,23 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
     let regressed = args
         .fail_on_regression
         .is_some_and(|p| c.regressed_beyond(p));
+    if args.opts.format() == Format::Html {
+        if args.function.is_some() {
+            return Err("--function does not apply to --format html".into());
+        }
+        let (bn, cn) = (file_name(&args.files[0]), file_name(&args.files[1]));
+        let flame = crate::engine::flame_svg::differential(
+            &base,
+            &cand,
+            &options,
+            &format!("Differential flame graph: {bn} → {cn}"),
+        );
+        let names = compare::html::Names {
+            baseline: &bn,
+            candidate: &cn,
+        };
+        return Ok((compare::html::two_way(&c, &names, Some(&flame)), regressed));
+    }
     let mut out = export::comparison(&c, args.opts.format(), args.opts.limit);
     if let Some(pattern) = &args.function {
         let re = regex::Regex::new(pattern)
@@ -525,6 +564,17 @@ fn fail(message: &str) -> ExitCode {
 }
 
 /// Writes the report; a closed pipe (`| head`) is not an error.
+/// To `path` when given, else stdout.
+fn write_output(text: &str, path: Option<&std::path::Path>) -> ExitCode {
+    match path {
+        Some(p) => match std::fs::write(p, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("{}: {e}", p.display())),
+        },
+        None => write_stdout(text),
+    }
+}
+
 fn write_stdout(text: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

@@ -321,3 +321,70 @@ fn merge_writes_one_profile() {
         "{err}"
     );
 }
+
+/// `--format html`: one self-contained file (no request can leave it), every name escaped,
+/// the table, the chart and the differential flame graph; runs and matrix too.
+#[test]
+fn html_report_is_self_contained_and_escaped() {
+    use profdiff::engine::{Function, FunctionKey, Profile};
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "<img src=x onerror=alert(1)>\"'&</script>";
+    let f = |tt: f64| Function {
+        key: FunctionKey::new("/app/<evil>.py", 3, hostile),
+        cc: 1,
+        nc: 1,
+        tt,
+        ct: tt,
+        callers: Vec::new(),
+    };
+    let (a, b) = (dir.path().join("a.prof"), dir.path().join("b.prof"));
+    std::fs::write(&a, Profile::from_functions(vec![f(0.1)]).dump()).unwrap();
+    std::fs::write(&b, Profile::from_functions(vec![f(0.3)]).dump()).unwrap();
+    let out = dir.path().join("report.html");
+    let o = run(&[
+        "diff",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--format",
+        "html",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(!html.contains(hostile) && !html.contains("<img") && !html.contains("<evil>"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // Nothing to fetch: no external URL in any attribute; the policy forbids requests.
+    assert!(html.contains("default-src 'none'"));
+    for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "url("] {
+        assert!(!html.contains(attr), "{attr}");
+    }
+    assert!(html.contains("data:image/svg+xml;base64,") && html.contains("<table id=\"rows\">"));
+    assert!(html.contains("class=\"st-slower\">slower"));
+    // Runs and matrix reports.
+    let runs = stdout(&run(&[
+        "diff",
+        "--baseline",
+        "../runs/a_1.prof",
+        "../runs/a_2.prof",
+        "../runs/a_3.prof",
+        "../runs/a_4.prof",
+        "--candidate",
+        "../runs/b_1.prof",
+        "../runs/b_2.prof",
+        "../runs/b_3.prof",
+        "../runs/b_4.prof",
+        "--format",
+        "html",
+    ]));
+    assert!(runs.contains("Benjamini–Hochberg") && runs.contains("ratio [95% CI]"));
+    let m = stdout(&run(&[
+        "matrix",
+        "runs_before_1.prof",
+        "runs_after_1.prof",
+        "--format",
+        "html",
+    ]));
+    assert!(m.contains("profdiff matrix of 2 profiles") && m.contains("regress"));
+}

@@ -238,3 +238,32 @@ test("merge picked profiles into one", async ({ page }) => {
   await expect(page.getByTestId("list-error")).toContainText(/cannot merge a (cProfile|py-spy) profile with a (py-spy|cProfile) one/);
   await expect(page.getByTestId("profile-row")).toHaveCount(4);
 });
+
+test("Download report: one HTML file that works from file:// with the network off", async ({ page, context }) => {
+  await comparePair(page);
+  const download = page.waitForEvent("download");
+  await page.getByTestId("export-html").click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("profdiff-before_3.11-vs-after_3.11.html");
+  const path = require("path").join(require("os").tmpdir(), `profdiff-report-${Date.now()}.html`);
+  await file.saveAs(path);
+  // Offline, in a fresh page: no request may leave it.
+  await context.setOffline(true);
+  const report = await context.newPage();
+  const requests: string[] = [];
+  report.on("request", (r) => { if (!r.url().startsWith("file:") && !r.url().startsWith("data:")) requests.push(r.url()); });
+  await report.goto(`file://${path}`);
+  await expect(report.locator("h1")).toContainText("before_3.11.prof → after_3.11.prof");
+  await expect(report.getByTestId("report-summary")).toContainText("Slower");
+  const rows = report.locator("#rows tbody tr");
+  await expect(rows.first()).toContainText("(regress)");
+  await expect(report.getByTestId("report-flame")).toBeVisible();
+  // Sort by function name, then filter.
+  await report.locator("#rows thead th", { hasText: "function" }).click();
+  await expect(report.locator("#rows thead th", { hasText: "function" })).toHaveAttribute("aria-sort", "descending");
+  await report.locator("#filter").fill("improve");
+  await expect(report.locator("#rows tbody tr:not([hidden])")).toHaveCount(1);
+  await expect(report.locator("#shown")).toHaveText("1 rows shown");
+  expect(requests).toEqual([]);
+  await context.setOffline(false);
+});

@@ -89,7 +89,7 @@ pub fn layout(tree: &FlameTree, size: &[f64]) -> Vec<(f64, f64)> {
     out
 }
 
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -215,6 +215,36 @@ pub fn fill(change: Change, palette: Palette) -> String {
         Change::Changed { intensity, .. } => mix(faster, intensity),
         Change::Unchanged => "rgb(215,215,215)".into(),
     }
+}
+
+/// The differential flame graph of `a` and `b` as a report embeds it: icicle, width by the
+/// larger side, coloured by the comparison's options.
+pub fn differential(
+    a: &crate::engine::Profile,
+    b: &crate::engine::Profile,
+    options: &crate::engine::compare::Options,
+    title: &str,
+) -> String {
+    let tree =
+        crate::engine::flame::tree_of_two(a, b, options, &crate::engine::flame::Limits::default());
+    svg(
+        &tree,
+        &SvgOptions {
+            title: if tree.exact {
+                title.to_string()
+            } else {
+                format!("{title} (estimated from pstats edges)")
+            },
+            width: 1200.0,
+            icicle: true,
+            size_by: SizeBy::Larger,
+            palette: Palette::Classic,
+            change: Some(ChangeBy {
+                options: *options,
+                share: false,
+            }),
+        },
+    )
 }
 
 /// The whole SVG document.

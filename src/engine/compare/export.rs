@@ -16,6 +16,8 @@ pub enum Format {
     Markdown,
     Csv,
     Json,
+    /// One self-contained HTML file (see [`super::html`]).
+    Html,
 }
 
 impl Format {
@@ -25,10 +27,17 @@ impl Format {
             "markdown" | "md" => Format::Markdown,
             "csv" => Format::Csv,
             "json" => Format::Json,
+            "html" => Format::Html,
             _ => return None,
         })
     }
 }
+
+/// Report headings when the caller does not name the profiles.
+const UNNAMED: super::html::Names<'static> = super::html::Names {
+    baseline: "baseline",
+    candidate: "candidate",
+};
 
 /// Seconds with a readable unit: `1.234 s`, `12.3 ms`, `45 µs`.
 pub fn human_secs(s: f64) -> String {
@@ -54,7 +63,7 @@ pub fn signed_secs(s: f64) -> String {
     }
 }
 
-fn pct(p: Option<f64>) -> String {
+pub fn pct(p: Option<f64>) -> String {
     match p {
         Some(p) if p.is_finite() => format!("{p:+.1}%"),
         _ => "–".to_string(),
@@ -220,6 +229,7 @@ pub fn comparison(c: &Comparison, format: Format, limit: Option<usize>) -> Strin
     let s = &c.summary;
     let metric = s.metric.as_str();
     match format {
+        Format::Html => super::html::two_way(c, &UNNAMED, None),
         Format::Json => json(c),
         Format::Csv => csv_text(
             &[
@@ -679,6 +689,7 @@ pub fn runs(c: &RunsComparison, format: Format, limit: Option<usize>) -> String 
     let head = head + &runs_test_lines(c) + &notes_lines(&s.notes, format);
     let take = limit.unwrap_or(usize::MAX);
     match format {
+        Format::Html => super::html::runs(c, &UNNAMED),
         Format::Json => json(c),
         Format::Text => format!("{head}\n{}", table(&mut c.rows.iter().take(take)).text()),
         Format::Markdown => format!(
@@ -796,6 +807,7 @@ pub fn matrix(m: &Matrix, format: Format, limit: Option<usize>) -> String {
             .collect()
     };
     match format {
+        Format::Html => super::html::matrix(m),
         Format::Json => json(m),
         Format::Text => format!(
             "metric: {}\n{}{}\n{}",

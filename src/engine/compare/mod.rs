@@ -9,6 +9,7 @@
 
 pub mod edges;
 pub mod export;
+pub mod html;
 pub mod matching;
 pub mod runs;
 

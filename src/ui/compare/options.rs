@@ -144,6 +144,7 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
                     <button type="button" class="btn" data-testid="export-markdown" on:click=move |_| export(Format::Markdown)>"Copy Markdown"</button>
                     <button type="button" class="btn" data-testid="export-csv" on:click=move |_| export(Format::Csv)>"CSV"</button>
                     <button type="button" class="btn" data-testid="export-json" on:click=move |_| export(Format::Json)>"JSON"</button>
+                    <button type="button" class="btn" data-testid="export-html" title="one HTML file that opens offline: summary, chart, flame graph, sortable table" on:click=move |_| export(Format::Html)>"Download report"</button>
                 </div>
             </div>
             {move || status().map(|(ok, m)| view! { <p class={if ok { "ok" } else { "error" }} role="status" data-testid="export-status">{m}</p> })}
@@ -167,6 +168,7 @@ impl ExportJob {
         match self.format {
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Html => "html",
             _ => "md",
         }
     }
@@ -193,10 +195,10 @@ impl ExportJob {
                 Err(e) => (false, e),
             },
             format => {
-                let mime = if format == Format::Csv {
-                    "text/csv"
-                } else {
-                    "application/json"
+                let mime = match format {
+                    Format::Csv => "text/csv",
+                    Format::Html => "text/html",
+                    _ => "application/json",
                 };
                 browser::save_text(&format!("{}.{ext}", self.file_stem), mime, &text);
                 (true, format!("{} saved", ext.to_ascii_uppercase()))

@@ -46,6 +46,9 @@ pub async fn export_comparison(
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
     let outcome = service::compare(&state, session, &req).await?;
+    if format == Format::Html {
+        return report(&state, session, &req, outcome, sort, reverse).await;
+    }
     let limit = (format == Format::Markdown).then_some(50);
     state
         .jobs
@@ -65,6 +68,73 @@ pub async fn export_comparison(
                 }
                 Outcome::Runs(r) => export::runs(r, format, limit),
                 Outcome::Matrix(m) => export::matrix(m, format, limit),
+            })
+        })
+        .await
+}
+
+/// The self-contained HTML report (*Download report*): summary, chart, the differential
+/// flame graph (two-way) and the table in the view's order.
+#[cfg(feature = "ssr")]
+async fn report(
+    state: &crate::server::AppState,
+    session: SessionId,
+    req: &CompareRequest,
+    outcome: std::sync::Arc<Outcome>,
+    sort: Col,
+    reverse: bool,
+) -> Result<String, AppError> {
+    use crate::engine::compare::{Comparison, html};
+    use crate::engine::flame_svg;
+    use crate::server::service;
+    let name = |first: Option<crate::model::ProfileId>| async move {
+        match first {
+            Some(id) => service::profile(state, session, id)
+                .await
+                .map(|(m, p)| (m.name, Some(p))),
+            None => Ok((String::new(), None)),
+        }
+    };
+    let (bn, pa) = name(req.a.first().copied()).await?;
+    let (cn, pb) = name(req.b.first().copied()).await?;
+    let options = req.options();
+    state
+        .jobs
+        .run(move |_| {
+            Ok(match &*outcome {
+                Outcome::Two(c) => {
+                    let order = super::columns::all_sorted(c, sort, reverse);
+                    let sorted = Comparison {
+                        summary: c.summary.clone(),
+                        rows: order.iter().map(|&i| c.rows[i].clone()).collect(),
+                        order: c.order,
+                    };
+                    let flame = match (&pa, &pb) {
+                        (Some(a), Some(b)) => Some(flame_svg::differential(
+                            a,
+                            b,
+                            &options,
+                            &format!("Differential flame graph: {bn} → {cn}"),
+                        )),
+                        _ => None,
+                    };
+                    let names = html::Names {
+                        baseline: &bn,
+                        candidate: &cn,
+                    };
+                    html::two_way(&sorted, &names, flame.as_deref())
+                }
+                Outcome::Runs(r) => {
+                    let (bn, cn) = (format!("{bn} …"), format!("{cn} …"));
+                    html::runs(
+                        r,
+                        &html::Names {
+                            baseline: &bn,
+                            candidate: &cn,
+                        },
+                    )
+                }
+                Outcome::Matrix(m) => html::matrix(m),
             })
         })
         .await
