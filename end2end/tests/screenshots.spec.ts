@@ -58,3 +58,22 @@ test("screenshots of the main views", async ({ browser }) => {
   await page.screenshot({ path: `${OUT}/compare-phone.png` });
   await phone.close();
 });
+
+test("screenshot of a runs comparison", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext({ colorScheme: "light", viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  await page.goto("/");
+  const n = [1, 2, 3, 4, 5, 6];
+  await upload(page, n.flatMap((i) => [fixture(`runs/a_${i}.prof`), fixture(`runs/b_${i}.prof`)]));
+  for (const i of n) {
+    await pick(page, `a_${i}.prof`, "a");
+    await pick(page, `b_${i}.prof`, "b");
+  }
+  await page.getByTestId("compare-picked").click();
+  await expect(page.locator("[data-testid=runs-row][data-verdict=significant]")).toHaveCount(1);
+  await expect(page.locator("[data-testid=flame] .frame").first()).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/runs.png`, fullPage: true });
+  await context.close();
+});
