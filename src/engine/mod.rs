@@ -9,6 +9,7 @@ pub mod flame_svg;
 pub mod marshal;
 pub mod merge;
 pub mod profile;
+pub mod py2dict;
 pub mod pyfmt;
 pub mod report;
 pub mod stacks;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::profile::{CallerStats, FunctionKey, Profile};
+use super::py2dict::{self, Py2Dict, key_hash};
 use super::pyfmt::{bytes_repr, f8, float_repr, push_f8, str_repr};
 
 /// A column pstats can sort on.
@@ -162,6 +163,20 @@ pub struct Report {
     python2: bool,
     /// `fcn_list` and `sort_type` once sorted.
     order: Option<(Vec<usize>, String)>,
+    /// `self.stats`' iteration order (positions into the profile's functions): the dump's
+    /// order for Python 3 (dicts keep insertion order), the hash-table order of a Python
+    /// 2.7 dict for Python 2 reports, which decides ties in sorts and the unsorted listing.
+    dict_order: Vec<usize>,
+}
+
+/// A Python 2 dict of these keys inserted in this order, or `None` when a key cannot be
+/// hashed as Python 2 did.
+fn py2_dict<'a>(keys: impl Iterator<Item = &'a FunctionKey>) -> Option<Py2Dict<FunctionKey>> {
+    let mut d = Py2Dict::default();
+    for k in keys {
+        d.insert(key_hash(k)?, k.clone());
+    }
+    Some(d)
 }
 
 impl Report {
@@ -186,9 +201,29 @@ impl Report {
         if report.files == [String::new()] {
             report.files.clear();
         }
+        // Python 2: the merged dict's table, as `Stats.add` fills it (each added file's keys
+        // in its own dict's order).
+        let mut dict = if report.python2 {
+            py2_dict(report.profile.functions().iter().map(|f| &f.key))
+        } else {
+            None
+        };
         for item in rest.into_iter().rev() {
             let item = Report::single(item);
             report.python2 &= item.python2;
+            if let Some(d) = &mut dict {
+                let funcs = item.profile.functions();
+                let mut hashed = true;
+                for &i in &item.dict_order {
+                    match key_hash(&funcs[i].key) {
+                        Some(h) => d.insert(h, funcs[i].key.clone()),
+                        None => hashed = false,
+                    }
+                }
+                if !hashed || !item.python2 {
+                    dict = None;
+                }
+            }
             report.files.extend(item.files);
             report.total_calls = report.total_calls.saturating_add(item.total_calls);
             report.prim_calls = report.prim_calls.saturating_add(item.prim_calls);
@@ -196,13 +231,29 @@ impl Report {
             // Copied only here, when several files are merged into the first.
             Arc::make_mut(&mut report.profile).merge(&item.profile);
         }
+        report.dict_order = match dict {
+            Some(d) if report.python2 => d
+                .values()
+                .filter_map(|k| report.profile.position(k))
+                .collect(),
+            _ => (0..report.profile.len()).collect(),
+        };
         report.refresh_name_lengths();
         report
     }
 
     fn single(source: Source) -> Report {
         let p = source.profile;
+        let dict_order = p
+            .is_python2()
+            .then(|| {
+                let keys: Vec<&FunctionKey> = p.functions().iter().map(|f| &f.key).collect();
+                py2dict::iteration_order(&keys)
+            })
+            .flatten()
+            .unwrap_or_else(|| (0..p.len()).collect());
         Report {
+            dict_order,
             python2: p.is_python2(),
             files: vec![source.label],
             total_calls: p.total_calls(),
@@ -239,7 +290,26 @@ impl Report {
 
     /// `strip_dirs()`: totals stay as loaded; the order is forgotten.
     pub fn strip_dirs(&mut self) {
-        self.profile = Arc::new(self.profile.strip_dirs());
+        let stripped = self.profile.strip_dirs();
+        // `newstats = {}` filled walking the old dict: Python 2's table order of the
+        // stripped keys inserted in the old iteration order.
+        let funcs = self.profile.functions();
+        let order = if self.python2 {
+            let keys: Vec<FunctionKey> = self
+                .dict_order
+                .iter()
+                .map(|&i| funcs[i].key.strip_path())
+                .collect();
+            py2_dict(keys.iter())
+        } else {
+            None
+        };
+        // Python 3 keeps insertion order: the stripped profile's own order.
+        self.dict_order = match order {
+            Some(d) => d.values().filter_map(|k| stripped.position(k)).collect(),
+            None => (0..stripped.len()).collect(),
+        };
+        self.profile = Arc::new(stripped);
         self.order = None;
         self.refresh_name_lengths();
     }
@@ -262,7 +332,7 @@ impl Report {
             .iter()
             .map(|&(field, dir)| self.sort_column(field, dir))
             .collect();
-        let mut order: Vec<usize> = (0..self.name_len.len()).collect();
+        let mut order: Vec<usize> = self.dict_order.clone();
         match &columns[..] {
             [only] => order.sort_by_key(|&i| only[i]),
             _ => order.sort_by(|&a, &b| {
@@ -341,7 +411,7 @@ impl Report {
                 (order.clone(), format!("   Ordered by: {description}\n"))
             }
             _ => (
-                (0..self.name_len.len()).collect(),
+                self.dict_order.clone(),
                 "   Random listing order was used\n".to_string(),
             ),
         };
