@@ -466,20 +466,6 @@ impl Paint {
     }
 }
 
-/// `s` with the characters that matter in HTML text and attribute values escaped.
-fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// The boxes of `placed` frames as one HTML string; `mark` adds classes (match, picked,
 /// focused) by node.
 ///
@@ -518,14 +504,14 @@ fn frame_boxes(
             p.left * 100.0,
             p.width * 100.0,
         );
-        escape_into(&mut out, &fills[p.node as usize]);
+        out.push_str(&flame_svg::escape(&fills[p.node as usize]));
         let _ = write!(
             out,
             "\" data-node=\"{}\" id=\"{id_prefix}-{}\" role=\"treeitem\">",
             p.node, p.node
         );
         if p.width > 0.02 {
-            escape_into(&mut out, &t.label(n));
+            out.push_str(&flame_svg::escape(&t.label(n)));
         }
         out.push_str("</div>");
     }
