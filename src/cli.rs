@@ -158,6 +158,7 @@ impl CompareOpts {
             min_ms: self.min_ms,
             min_pct: self.min_pct,
             alpha: compare::DEFAULT_ALPHA,
+            test: crate::engine::stats::TestKind::MannWhitneyU,
         })
     }
 
@@ -196,6 +197,10 @@ pub struct DiffArgs {
     /// Benjamini–Hochberg over all functions) is below this [default: 0.05].
     #[arg(long, value_name = "LEVEL", allow_negative_numbers = true)]
     pub alpha: Option<f64>,
+    /// Runs: the test behind each p-value — mann-whitney-u (rank test, the default) or
+    /// welch-t (Welch's t-test on the times, as pyperf).
+    #[arg(long, value_name = "TEST", value_parser = ["mann-whitney-u", "welch-t"])]
+    pub test: Option<String>,
     #[command(flatten)]
     pub opts: CompareOpts,
 }
@@ -354,6 +359,12 @@ pub fn diff(args: &DiffArgs) -> Result<(String, bool), String> {
             return Err("--alpha applies to runs (--baseline ... --candidate ...)".into());
         }
         options.alpha = alpha;
+    }
+    if let Some(test) = &args.test {
+        if args.baseline.is_empty() {
+            return Err("--test applies to runs (--baseline ... --candidate ...)".into());
+        }
+        options.test = crate::engine::stats::TestKind::parse(test).expect("clap checked the test");
     }
     if let Some(p) = args.fail_on_regression
         && (p.is_nan() || p < 0.0)

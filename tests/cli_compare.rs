@@ -261,6 +261,19 @@ fn runs_gate_on_significance() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--alpha"));
     }
+    let welch = stdout(&diff(
+        "a",
+        "b",
+        8,
+        &["--test", "welch-t", "--format", "json"],
+    ));
+    let welch: serde_json::Value = serde_json::from_str(&welch).unwrap();
+    assert_eq!(welch["summary"]["test"]["name"], "welch-t");
+    assert_eq!(welch["rows"][0]["status"], "slower");
+    assert_eq!(
+        diff("a", "b", 3, &["--test", "bogus"]).status.code(),
+        Some(2)
+    );
     let two = run(&[
         "diff",
         "before_3.11.prof",

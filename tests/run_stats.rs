@@ -195,3 +195,57 @@ fn the_runs_comparison_reports_only_the_real_change() {
     assert_eq!(r.status, Status::Insufficient);
     assert!(!c.regressed_beyond(50.0));
 }
+
+/// Welch's t-test through the runs comparison: p and q equal SciPy's `ttest_ind(...,
+/// equal_var=False)` and `false_discovery_control`; it too finds only the real change.
+#[test]
+fn welch_t_matches_scipy_and_finds_only_the_real_change() {
+    use profdiff::engine::stats::TestKind;
+    let reference: Value =
+        serde_json::from_slice(&std::fs::read(format!("{}/reference.json", dir())).unwrap())
+            .unwrap();
+    let base = runs("a");
+    let options = Options {
+        test: TestKind::WelchT,
+        ..Options::default()
+    };
+    for (cand_name, comparison) in [("b", "a_vs_b"), ("aa", "a_vs_aa")] {
+        let c = compare_runs(&base, &runs(cand_name), &options);
+        assert_eq!(c.summary.test.name, "welch-t");
+        for want in reference[comparison].as_array().unwrap() {
+            let row = c
+                .rows
+                .iter()
+                .find(|r| {
+                    &*r.function.name == want["name"].as_str().unwrap()
+                        && r.function.line == want["line"].as_i64().unwrap()
+                })
+                .unwrap();
+            let (p, q) = (
+                want["p_welch"].as_f64().unwrap(),
+                want["q_welch"].as_f64().unwrap(),
+            );
+            assert!(
+                (row.p_value - p).abs() < 1e-9 * p.max(1e-3),
+                "{want}: p {}",
+                row.p_value
+            );
+            assert!((row.q_value - q).abs() < 1e-9, "{want}: q {}", row.q_value);
+        }
+        let changed: Vec<&str> = c
+            .rows
+            .iter()
+            .filter(|r| matches!(r.status, Status::Slower | Status::Faster))
+            .map(|r| &*r.function.name)
+            .collect();
+        if cand_name == "b" {
+            assert_eq!(changed, ["regress"]);
+        } else {
+            assert!(changed.is_empty(), "{changed:?}");
+        }
+    }
+    // Three runs a side can reach alpha with a t-test: no insufficient rows.
+    let c = compare_runs(&base[..3], &runs("b")[..3], &options);
+    assert!(c.can_reach_alpha());
+    assert_eq!(c.summary.counts.insufficient, 0);
+}

@@ -159,6 +159,129 @@ impl RankTester {
     }
 }
 
+/// The test that decides a runs comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestKind {
+    /// Two-sided Mann–Whitney U (rank test; no assumption about the times' distribution).
+    #[default]
+    MannWhitneyU,
+    /// Welch's two-sided t-test on the times (unequal variances; what pyperf does). More
+    /// power with few, well-behaved runs; trusts means, so one outlier run moves it.
+    WelchT,
+}
+
+impl TestKind {
+    pub const ALL: [TestKind; 2] = [TestKind::MannWhitneyU, TestKind::WelchT];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestKind::MannWhitneyU => "mann-whitney-u",
+            TestKind::WelchT => "welch-t",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TestKind> {
+        TestKind::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The smallest two-sided p-value the test can give for these run counts: the rank
+    /// test's is 2 / C(n1 + n2, n1); the t-test's is 0 once both sides have two runs (it
+    /// needs two for a variance).
+    pub fn smallest_p(self, n1: usize, n2: usize) -> f64 {
+        match self {
+            TestKind::MannWhitneyU => smallest_p(n1, n2),
+            TestKind::WelchT if n1 >= 2 && n2 >= 2 => 0.0,
+            TestKind::WelchT => 1.0,
+        }
+    }
+}
+
+/// Welch's two-sided t-test p-value of `a` against `b` (SciPy's `ttest_ind(a, b,
+/// equal_var=False)`), or `None` with fewer than two values on a side. Samples without
+/// spread: 1 when their means are equal, else 0 (SciPy says nan).
+pub fn welch_t(a: &[f64], b: &[f64]) -> Option<f64> {
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    if a.len() < 2 || b.len() < 2 {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (ma, mb) = (mean(a), mean(b));
+    let var =
+        |v: &[f64], m: f64| v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64;
+    let (va, vb) = (var(a, ma) / na, var(b, mb) / nb);
+    let se2 = va + vb;
+    if se2 == 0.0 {
+        return Some(if ma == mb { 1.0 } else { 0.0 });
+    }
+    let t = (ma - mb) / se2.sqrt();
+    let df = se2 * se2 / (va * va / (na - 1.0) + vb * vb / (nb - 1.0));
+    // Two-sided: P(|T| > |t|) = I_{df / (df + t²)}(df / 2, 1 / 2).
+    Some(incomplete_beta(df / 2.0, 0.5, df / (df + t * t)).clamp(0.0, 1.0))
+}
+
+/// The regularised incomplete beta function I_x(a, b), by its continued fraction (Lentz),
+/// as Numerical Recipes' `betai`.
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front =
+        libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let front = ln_front.exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..=500 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
+}
+
 /// P(Z > z) for a standard normal Z.
 pub fn normal_sf(z: f64) -> f64 {
     0.5 * libm::erfc(z / std::f64::consts::SQRT_2)
@@ -487,6 +610,35 @@ mod tests {
         assert!((smallest_p(4, 4) - 2.0 / 70.0).abs() < 1e-12);
         assert!(smallest_p(2, 2) > 0.05);
         assert_eq!(smallest_p(30, 30), 0.0);
+    }
+
+    #[test]
+    fn welch_matches_scipy() {
+        // scipy.stats.ttest_ind(a, b, equal_var=False) (SciPy 1.17.1).
+        let cases: [(&[f64], &[f64], f64); 3] = [
+            (
+                &[1.0, 2.0, 3.0, 4.0],
+                &[2.5, 3.5, 4.5, 6.0, 7.0],
+                0.072_521_007_115_612_06,
+            ),
+            (
+                &[1.1, 3.2, 2.5, 7.0, 4.4],
+                &[5.0, 6.1, 8.2, 9.3, 2.0],
+                0.166_549_210_684_719_42,
+            ),
+            (&[1.0, 1.0], &[1.0, 1.0], 1.0),
+        ];
+        for (a, b, want) in cases {
+            let p = welch_t(a, b).unwrap();
+            assert!((p - want).abs() < 1e-12, "{a:?} {b:?}: {p} vs {want}");
+        }
+        let a: Vec<f64> = (0..25).map(|i| i as f64).collect();
+        let b: Vec<f64> = a.iter().map(|x| x + 7.5).collect();
+        assert!((welch_t(&a, &b).unwrap() - 0.000_745_395_639_450_881_9).abs() < 1e-13);
+        assert_eq!(welch_t(&[1.0], &[2.0, 3.0]), None);
+        assert_eq!(welch_t(&[1.0, 1.0], &[2.0, 2.0]), Some(0.0));
+        assert_eq!(TestKind::WelchT.smallest_p(3, 3), 0.0);
+        assert_eq!(TestKind::parse("welch-t"), Some(TestKind::WelchT));
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct CompareRequest {
     /// Runs mode's significance level (see `Options::alpha`).
     #[serde(default = "default_alpha")]
     pub alpha: f64,
+    /// Runs mode's test (see `Options::test`).
+    #[serde(default)]
+    pub test: crate::engine::stats::TestKind,
 }
 
 fn default_alpha() -> f64 {
@@ -76,6 +79,7 @@ impl Default for CompareRequest {
             min_ms: o.min_ms,
             min_pct: o.min_pct,
             alpha: o.alpha,
+            test: o.test,
         }
     }
 }
@@ -107,13 +111,14 @@ impl CompareRequest {
             min_ms: self.min_ms,
             min_pct: self.min_pct,
             alpha: self.alpha,
+            test: self.test,
         }
     }
 
     /// The cache's key: the same comparison, whatever spelling of its numbers.
     pub fn cache_key(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}|{:?}|{:?}|{:?}",
+            "{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{}",
             self.mode.as_str(),
             join(&self.a),
             join(&self.b),
@@ -121,7 +126,8 @@ impl CompareRequest {
             self.normalize,
             self.min_ms.to_bits(),
             self.min_pct.to_bits(),
-            self.alpha.to_bits()
+            self.alpha.to_bits(),
+            self.test.as_str()
         )
     }
 }

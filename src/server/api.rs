@@ -296,6 +296,7 @@ struct CompareBody {
     min_ms: Option<f64>,
     min_pct: Option<f64>,
     alpha: Option<f64>,
+    test: Option<String>,
     sort: Option<String>,
 }
 
@@ -337,6 +338,12 @@ impl CompareBody {
             })?),
         };
         let metric: Metric = service::metric(self.metric.as_deref())?;
+        let test = match self.test.as_deref() {
+            None => d.test,
+            Some(t) => crate::engine::stats::TestKind::parse(t).ok_or_else(|| {
+                AppError::bad(format!("unknown test {t:?} (mann-whitney-u or welch-t)"))
+            })?,
+        };
         Ok((
             CompareRequest {
                 mode,
@@ -347,6 +354,7 @@ impl CompareBody {
                 min_ms: self.min_ms.unwrap_or(d.min_ms),
                 min_pct: self.min_pct.unwrap_or(d.min_pct),
                 alpha: self.alpha.unwrap_or(d.alpha),
+                test,
             },
             sort,
         ))

@@ -616,8 +616,14 @@ fn runs_test_lines(c: &RunsComparison) -> String {
         None => format!("total time p {}", p_text(t.totals_p_value)),
     };
     let mut out = format!(
-        "test: Mann-Whitney U per function, Benjamini-Hochberg over {} functions, alpha {}; {totals}\n",
-        t.tests, t.alpha
+        "test: {} per function, Benjamini-Hochberg over {} functions, alpha {}; {totals}\n",
+        if t.name == "welch-t" {
+            "Welch's t"
+        } else {
+            "Mann-Whitney U"
+        },
+        t.tests,
+        t.alpha
     );
     if !c.can_reach_alpha() {
         let n = runs_needed(t.alpha);

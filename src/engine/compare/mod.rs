@@ -61,6 +61,8 @@ pub struct Options {
     /// Runs mode: a change counts only if its false-discovery-adjusted p-value (q) is
     /// below this. Two-way comparisons have one value a side and no test.
     pub alpha: f64,
+    /// Runs mode: the test behind each function's p-value.
+    pub test: crate::engine::stats::TestKind,
 }
 
 /// The default significance level of runs comparisons.
@@ -74,6 +76,7 @@ impl Default for Options {
             min_ms: 1.0,
             min_pct: 5.0,
             alpha: DEFAULT_ALPHA,
+            test: crate::engine::stats::TestKind::MannWhitneyU,
         }
     }
 }

@@ -12,7 +12,7 @@ use super::{
     Counts, FunctionRef, Metric, Options, SideTotals, Status, match_profiles, relative_pct,
 };
 use crate::engine::profile::{FunctionKey, Profile};
-use crate::engine::stats::{self, RankTester, RatioBootstrap};
+use crate::engine::stats::{self, RankTester, RatioBootstrap, TestKind};
 
 /// Functions aligned across profiles: `cells[f][p]` is function `f`'s position in profile
 /// `p`, if present.
@@ -175,8 +175,8 @@ pub struct RunsSummary {
 /// What was tested, and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestSummary {
-    /// `"mann-whitney-u"`: exact for up to [`stats::EXACT_UP_TO`] runs in all, else the
-    /// normal approximation with tie correction.
+    /// `"mann-whitney-u"` (exact for up to [`stats::EXACT_UP_TO`] runs in all, else the
+    /// normal approximation with tie correction) or `"welch-t"`.
     pub name: String,
     pub alpha: f64,
     /// How many functions were tested (the Benjamini–Hochberg family): every row.
@@ -223,7 +223,11 @@ pub fn compare_runs<P: AsRef<Profile>>(
     let m = options.metric;
     let mut tester = RankTester::default();
     let boot = RatioBootstrap::new(nb, nc);
-    let smallest_p = stats::smallest_p(nb, nc);
+    let smallest_p = options.test.smallest_p(nb, nc);
+    let mut p_of = |a: &[f64], b: &[f64]| match options.test {
+        TestKind::MannWhitneyU => tester.test(a, b).map_or(1.0, |t| t.p),
+        TestKind::WelchT => stats::welch_t(a, b).unwrap_or(1.0),
+    };
     let mut rows = Vec::with_capacity(a.keys.len());
     for (key, cells) in a.keys.iter().zip(&a.cells) {
         let values = |range: std::ops::Range<usize>| -> Vec<f64> {
@@ -245,7 +249,7 @@ pub fn compare_runs<P: AsRef<Profile>>(
             pct: relative_pct(b.median, c.median),
             delta: c.median - b.median,
             within_noise: false,
-            p_value: tester.test(&b.runs, &c.runs).map_or(1.0, |t| t.p),
+            p_value: p_of(&b.runs, &c.runs),
             q_value: 1.0,
             ratio_ci: boot.ratio_ci(&b.runs, &c.runs),
             baseline: b,
@@ -272,7 +276,7 @@ pub fn compare_runs<P: AsRef<Profile>>(
     let totals = |ps: &[P]| Spread::of(ps.iter().map(|p| p.as_ref().total_time()).collect());
     let (bt, ct) = (totals(baselines), totals(candidates));
     let test = TestSummary {
-        name: "mann-whitney-u".into(),
+        name: options.test.as_str().into(),
         alpha: options.alpha,
         tests: rows.len(),
         smallest_p,
@@ -282,7 +286,7 @@ pub fn compare_runs<P: AsRef<Profile>>(
             stats::LEVEL * 100.0,
             stats::RESAMPLES
         ),
-        totals_p_value: tester.test(&bt.runs, &ct.runs).map_or(1.0, |t| t.p),
+        totals_p_value: p_of(&bt.runs, &ct.runs),
         totals_ratio_ci: boot.ratio_ci(&bt.runs, &ct.runs),
     };
     RunsComparison {

@@ -127,6 +127,16 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
                     </label>
                 </Show>
                 <Show when=move || mode() == Mode::Runs>
+                    <label class="field" title="the test behind each function's p-value">
+                        <span>"Test"</span>
+                        <select
+                            data-testid="runs-test"
+                            on:change=move |ev| if let Some(t) = crate::engine::stats::TestKind::parse(&event_target_value(&ev)) { change(Box::new(move |v| v.req.test = t)) }
+                        >
+                            <option value="mann-whitney-u" selected=move || view_state.with(|v| v.req.test == crate::engine::stats::TestKind::MannWhitneyU)>"Mann–Whitney U (ranks)"</option>
+                            <option value="welch-t" selected=move || view_state.with(|v| v.req.test == crate::engine::stats::TestKind::WelchT)>"Welch's t (means)"</option>
+                        </select>
+                    </label>
                     <label class="field small" title="significance level: a change counts only if its q-value (Mann–Whitney U p-value, Benjamini–Hochberg adjusted over all functions) is below this">
                         <span>"α"</span>
                         <input

@@ -125,6 +125,10 @@ impl ViewState {
                 alpha: Some(num("alpha", d.req.alpha))
                     .filter(|a| *a > 0.0 && *a < 1.0)
                     .unwrap_or(d.req.alpha),
+                test: q
+                    .get("test")
+                    .and_then(|t| crate::engine::stats::TestKind::parse(&t))
+                    .unwrap_or(d.req.test),
             },
             sort: q.get("sort").and_then(|c| Col::parse(&c)),
             reverse: q.get("rev").is_some_and(|v| v == "1"),
@@ -163,6 +167,9 @@ impl ViewState {
         }
         if self.req.alpha != d.req.alpha {
             put("alpha", self.req.alpha.to_string());
+        }
+        if self.req.test != d.req.test {
+            put("test", self.req.test.as_str().to_string());
         }
         if let Some(col) = self.sort {
             put("sort", col.id());
@@ -235,6 +242,7 @@ mod tests {
                 min_ms: 0.5,
                 min_pct: 10.0,
                 alpha: 0.01,
+                test: crate::engine::stats::TestKind::WelchT,
             },
             sort: Some(Col::DeltaPct),
             reverse: true,

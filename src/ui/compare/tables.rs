@@ -389,7 +389,7 @@ pub fn RunsView(
                 {(s.counts.insufficient > 0).then(|| view! {
                     <div class="stat"><dt>"Insufficient"</dt><dd data-testid="insufficient">{s.counts.insufficient}</dd><dd class="detail">"too few runs to tell"</dd></div>
                 })}
-                <div class="stat"><dt>"Test"</dt><dd>"Mann–Whitney U"</dd><dd class="detail" data-testid="test-summary">{format!("BH over {} functions · α {}", t.tests, t.alpha)}</dd></div>
+                <div class="stat"><dt>"Test"</dt><dd>{if t.name == "welch-t" { "Welch's t" } else { "Mann–Whitney U" }}</dd><dd class="detail" data-testid="test-summary">{format!("BH over {} functions · α {}", t.tests, t.alpha)}</dd></div>
             </dl>
         </section>
         <FlameCard
