@@ -253,17 +253,14 @@ pub async fn flame(
     b: Option<ProfileId>,
     normalize: bool,
 ) -> Result<crate::engine::flame::FlameTree, AppError> {
-    use crate::engine::flame::{self, Limits};
+    use crate::engine::flame;
     session(state, id).await?;
     let (_, pa) = profile(state, id, a).await?;
     let pb = match b {
         Some(b) => Some(profile(state, id, b).await?.1),
         None => None,
     };
-    let limits = Limits {
-        max_nodes: 30_000,
-        ..Limits::default()
-    };
+    let limits = view_limits();
     state
         .jobs
         .run(move |cancel| {
@@ -284,6 +281,15 @@ pub async fn flame(
         .await
 }
 
+/// The web view's tree bounds: fewer nodes than the CLI's, so the JSON and the drawing
+/// stay small.
+fn view_limits() -> crate::engine::flame::Limits {
+    crate::engine::flame::Limits {
+        max_nodes: 30_000,
+        ..crate::engine::flame::Limits::default()
+    }
+}
+
 /// The differential flame graph of runs: each side's runs merged (as *Merge runs* does)
 /// and divided by the run count, so the tree is of the mean run on each side.
 pub async fn flame_runs(
@@ -292,7 +298,7 @@ pub async fn flame_runs(
     a: &[ProfileId],
     b: &[ProfileId],
 ) -> Result<crate::engine::flame::FlameTree, AppError> {
-    use crate::engine::flame::{self, Limits};
+    use crate::engine::flame;
     use crate::engine::merge;
     let req = CompareRequest {
         mode: Mode::Runs,
@@ -304,10 +310,7 @@ pub async fn flame_runs(
     let sides = [profiles(state, id, a).await?, profiles(state, id, b).await?];
     let runs = [a.len(), b.len()];
     let max_bytes = usize::try_from(state.config.max_session_mb << 21).unwrap_or(usize::MAX);
-    let limits = Limits {
-        max_nodes: 30_000,
-        ..Limits::default()
-    };
+    let limits = view_limits();
     state
         .jobs
         .run(move |cancel| {

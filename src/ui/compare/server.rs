@@ -41,7 +41,6 @@ pub async fn export_comparison(
     sort: Col,
     reverse: bool,
 ) -> Result<String, AppError> {
-    use crate::engine::compare::Comparison;
     use crate::engine::compare::export;
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
@@ -58,12 +57,7 @@ pub async fn export_comparison(
                     export::comparison(c, format, limit)
                 }
                 Outcome::Two(c) => {
-                    let order = super::columns::all_sorted(c, sort, reverse);
-                    let sorted = Comparison {
-                        summary: c.summary.clone(),
-                        rows: order.iter().map(|&i| c.rows[i].clone()).collect(),
-                        order: c.order,
-                    };
+                    let sorted = in_view_order(c, sort, reverse);
                     export::comparison(&sorted, format, limit)
                 }
                 Outcome::Runs(r) => export::runs(r, format, limit),
@@ -84,7 +78,7 @@ async fn report(
     sort: Col,
     reverse: bool,
 ) -> Result<String, AppError> {
-    use crate::engine::compare::{Comparison, html};
+    use crate::engine::compare::html;
     use crate::engine::flame_svg;
     use crate::server::service;
     let name = |first: Option<crate::model::ProfileId>| async move {
@@ -103,12 +97,7 @@ async fn report(
         .run(move |_| {
             Ok(match &*outcome {
                 Outcome::Two(c) => {
-                    let order = super::columns::all_sorted(c, sort, reverse);
-                    let sorted = Comparison {
-                        summary: c.summary.clone(),
-                        rows: order.iter().map(|&i| c.rows[i].clone()).collect(),
-                        order: c.order,
-                    };
+                    let sorted = in_view_order(c, sort, reverse);
                     let flame = match (&pa, &pb) {
                         (Some(a), Some(b)) => Some(flame_svg::differential(
                             a,
@@ -138,4 +127,20 @@ async fn report(
             })
         })
         .await
+}
+
+/// The comparison with its rows in the table's order (`sort`, flipped by `reverse`), as
+/// the CSV, JSON and HTML exports write them.
+#[cfg(feature = "ssr")]
+fn in_view_order(
+    c: &crate::engine::compare::Comparison,
+    sort: Col,
+    reverse: bool,
+) -> crate::engine::compare::Comparison {
+    let order = super::columns::all_sorted(c, sort, reverse);
+    crate::engine::compare::Comparison {
+        summary: c.summary.clone(),
+        rows: order.iter().map(|&i| c.rows[i].clone()).collect(),
+        order: c.order,
+    }
 }
