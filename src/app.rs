@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=path!("/profile/:id") view=ProfilePage/>
                     <Route path=StaticSegment("compare") view={Lazy::<CompareRoute>::new()}/>
+                    <Route path=path!("/s/:share") view={Lazy::<CompareRoute>::new()}/>
                 </Routes>
             </main>
         </Router>

@@ -4,7 +4,10 @@
 //! the UI room provides the pages; only this module knows both.
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::CompressionLevel;
@@ -13,6 +16,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, shell};
+use crate::model::ShareId;
+use crate::server::store::StoreError;
 use crate::server::{AppState, api};
 
 /// Content-Security-Policy the Leptos app works under: its hydration script is inline and
@@ -20,6 +25,28 @@ use crate::server::{AppState, api};
 const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
                    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
                    object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
+/// A share page (`/s/{id}`) whose share is unknown, revoked or expired answers 404 (the
+/// page itself says so once it loads), and no share page is kept by caches: a revoked
+/// link must stop working everywhere.
+async fn share_status(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(rest) = req.uri().path().strip_prefix("/s/") else {
+        return next.run(req).await;
+    };
+    let gone = match ShareId::parse(rest) {
+        Ok(id) => matches!(state.store.share(id).await, Err(StoreError::ShareNotFound)),
+        Err(_) => true,
+    };
+    let mut response = next.run(req).await;
+    if gone {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -41,6 +68,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            share_status,
+        ))
         .layer(header("content-security-policy", CSP))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "no-referrer"))

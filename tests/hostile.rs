@@ -5,6 +5,7 @@
 //! matters. Peak RSS and timings are printed (`HOSTILE:` lines) for docs/BENCHMARKS.md.
 #![cfg(feature = "ssr")]
 
+#[macro_use]
 mod common;
 
 use std::io::{Read, Write};
@@ -97,17 +98,6 @@ fn assert_error(reply: &(u16, Value), status: u16, needle: &str) {
     assert_eq!(reply.0, status, "{}", reply.1);
     let msg = reply.1["error"].as_str().unwrap_or_default();
     assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod filesystem {
-            $( #[test] fn $name() { super::$name(super::Backend::Filesystem) } )*
-        }
-        mod redis {
-            $( #[test] fn $name() { super::$name(super::Backend::Redis) } )*
-        }
-    };
 }
 
 on_both_backends!(

@@ -2,6 +2,7 @@
 //! each storage backend (the Redis runs start their own redis-server on a free port).
 #![cfg(feature = "ssr")]
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
@@ -10,18 +11,6 @@ use common::{Backend, SMALL, Server, fixture};
 use serde_json::json;
 
 const CONFIG: &str = "";
-
-/// Each listed test runs once per backend: `filesystem::name` and `redis::name`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod filesystem {
-            $( #[test] fn $name() { super::$name(super::Backend::Filesystem) } )*
-        }
-        mod redis {
-            $( #[test] fn $name() { super::$name(super::Backend::Redis) } )*
-        }
-    };
-}
 
 on_both_backends!(
     sessions_are_isolated,

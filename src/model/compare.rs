@@ -63,6 +63,47 @@ pub struct CompareRequest {
     pub test: crate::engine::stats::TestKind,
 }
 
+impl CompareRequest {
+    /// The request as the compare page's permalink query writes it (`mode=…&a=…`; the
+    /// defaults left out): the view state's part that decides the numbers. Every value is
+    /// ids, numbers or names, so nothing needs percent-encoding.
+    pub fn to_query(&self) -> String {
+        let d = CompareRequest::default();
+        let join = |ids: &[ProfileId]| {
+            ids.iter()
+                .map(ProfileId::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut parts = vec![
+            format!("mode={}", self.mode.as_str()),
+            format!("a={}", join(&self.a)),
+        ];
+        if !self.b.is_empty() {
+            parts.push(format!("b={}", join(&self.b)));
+        }
+        if self.metric != d.metric {
+            parts.push(format!("metric={}", self.metric.as_str()));
+        }
+        if self.normalize {
+            parts.push("norm=1".into());
+        }
+        if self.min_ms != d.min_ms {
+            parts.push(format!("min_ms={}", self.min_ms));
+        }
+        if self.min_pct != d.min_pct {
+            parts.push(format!("min_pct={}", self.min_pct));
+        }
+        if self.alpha != d.alpha {
+            parts.push(format!("alpha={}", self.alpha));
+        }
+        if self.test != d.test {
+            parts.push(format!("test={}", self.test.as_str()));
+        }
+        parts.join("&")
+    }
+}
+
 fn default_alpha() -> f64 {
     Options::default().alpha
 }

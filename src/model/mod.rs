@@ -8,9 +8,11 @@ pub mod error;
 pub mod ids;
 pub mod profile;
 pub mod session;
+pub mod share;
 
 pub use compare::{CompareRequest, Mode, Outcome};
 pub use error::AppError;
 pub use ids::{IdError, ProfileId, SessionId};
 pub use profile::{EdgeLine, FunctionEdges, FunctionRow, ProfileSummary, ProfileTable};
 pub use session::SessionInfo;
+pub use share::{Access, ShareId, ShareInfo, ShareTarget, ShareView};

@@ -20,7 +20,10 @@ use super::store::SessionMeta;
 use super::upload;
 use crate::engine::compare::{Metric, SortField};
 use crate::engine::{Report, Restriction, SortKey, Source};
-use crate::model::{AppError, CompareRequest, FunctionRow, Mode, Outcome, ProfileId, SessionId};
+use crate::model::{
+    Access, AppError, CompareRequest, FunctionRow, Mode, Outcome, ProfileId, SessionId, ShareId,
+    ShareTarget,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +37,12 @@ pub fn routes() -> Router<AppState> {
         .route("/compare", post(compare_profiles))
         .route("/merge", post(merge_profiles))
         .route("/clear", post(clear))
+        .route("/shares", get(list_shares).post(create_share))
+        .route("/shares/{id}", get(get_share).delete(revoke_share))
+        .route(
+            "/shares/{id}/profiles/{profile}/raw",
+            get(share_profile_raw),
+        )
         .route("/debug/all-sessions", get(debug_sessions))
         .fallback(|| async { AppError::NotFound("no such API route".into()) })
 }
@@ -83,6 +92,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Pid {
             .await
             .map_err(|e| AppError::bad(format!("invalid path: {}", e.body_text())))?;
         Ok(Pid(ProfileId::parse(&text)?))
+    }
+}
+
+/// A share id from the path. Anything that is not one answers like an unknown share (404):
+/// a reader learns nothing from the difference.
+pub struct Sid(pub ShareId);
+
+impl<S: Send + Sync> FromRequestParts<S> for Sid {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let not_found = || AppError::from(super::store::StoreError::ShareNotFound);
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        Ok(Sid(ShareId::parse(&text).map_err(|_| not_found())?))
     }
 }
 
@@ -205,7 +230,7 @@ async fn profile_rows(
         }
         restrictions.push(Restriction::Count(n));
     }
-    let (meta, profile) = service::profile(&state, id, pid).await?;
+    let (meta, profile) = service::profile(&state, Access::Session(id), pid).await?;
     let rows = state
         .jobs
         .run(move |_| {
@@ -236,8 +261,24 @@ async fn profile_raw(
     Session(id, _): Session,
     Pid(pid): Pid,
 ) -> Result<Response, AppError> {
-    let meta = state.store.meta(id, pid).await?;
-    let bytes = state.store.bytes(id, pid).await?;
+    let (meta, bytes) = service::raw(&state, Access::Session(id), pid).await?;
+    Ok(attachment(&meta, bytes))
+}
+
+/// `GET /api/shares/{id}/profiles/{profile}/raw`: a shared profile's bytes (no session).
+async fn share_profile_raw(
+    State(state): State<AppState>,
+    Path((share, pid)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let share = ShareId::parse(&share)
+        .map_err(|_| AppError::from(super::store::StoreError::ShareNotFound))?;
+    let pid = ProfileId::parse(&pid)?;
+    let (meta, bytes) = service::raw(&state, Access::Share(share), pid).await?;
+    Ok(attachment(&meta, bytes))
+}
+
+/// A stored profile's bytes as a download named after it.
+fn attachment(meta: &crate::model::ProfileSummary, bytes: Vec<u8>) -> Response {
     let ascii: String = meta
         .name
         .chars()
@@ -251,7 +292,7 @@ async fn profile_raw(
         .collect();
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
-    Ok((
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -261,7 +302,7 @@ async fn profile_raw(
         ],
         Body::from(bytes),
     )
-        .into_response())
+        .into_response()
 }
 
 /// `DELETE /api/profiles/{id}`.
@@ -379,6 +420,72 @@ async fn merge_profiles(
     Ok((StatusCode::CREATED, Json(json!({ "profile": meta }))))
 }
 
+/// `POST /api/shares`: a read-only share link. The body is `{"profile": id}`, or what
+/// `POST /api/compare` takes (the comparison to share) with an optional `"query"` (the
+/// compare page's view state for the link).
+async fn create_share(
+    State(state): State<AppState>,
+    Session(id, _): Session,
+    J(mut body): J<serde_json::Map<String, Value>>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let invalid = |e: serde_json::Error| AppError::bad(format!("invalid request body: {e}"));
+    let target = match body.remove("profile") {
+        Some(p) if body.is_empty() => ShareTarget::Profile {
+            id: serde_json::from_value(p).map_err(invalid)?,
+        },
+        Some(_) => {
+            return Err(AppError::bad(
+                "a profile share takes only {\"profile\": id}",
+            ));
+        }
+        None => {
+            let query = match body.remove("query") {
+                None => String::new(),
+                Some(q) => serde_json::from_value(q).map_err(invalid)?,
+            };
+            let compare: CompareBody =
+                serde_json::from_value(Value::Object(body)).map_err(invalid)?;
+            let (req, sort) = compare.request()?;
+            if sort.is_some() {
+                return Err(AppError::bad(
+                    "sort is the link's view state: give it in \"query\" (sort=…)",
+                ));
+            }
+            ShareTarget::Compare { req, query }
+        }
+    };
+    let share = service::create_share(&state, id, target).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "share": share }))))
+}
+
+/// `GET /api/shares`: the session's live shares, oldest first.
+async fn list_shares(
+    State(state): State<AppState>,
+    Session(id, _): Session,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({ "shares": service::shares(&state, id).await? }),
+    ))
+}
+
+/// `GET /api/shares/{id}`: what a share holds; no session needed (the id is the key).
+async fn get_share(
+    State(state): State<AppState>,
+    Sid(share): Sid,
+) -> Result<Json<crate::model::ShareInfo>, AppError> {
+    Ok(Json(service::share(&state, share).await?))
+}
+
+/// `DELETE /api/shares/{id}`: revokes one of the session's shares.
+async fn revoke_share(
+    State(state): State<AppState>,
+    Session(id, _): Session,
+    Sid(share): Sid,
+) -> Result<StatusCode, AppError> {
+    service::revoke_share(&state, id, share).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `POST /api/compare`: the comparison JSON contract (docs/compare-json.md).
 async fn compare_profiles(
     State(state): State<AppState>,
@@ -386,7 +493,7 @@ async fn compare_profiles(
     J(body): J<CompareBody>,
 ) -> Result<Response, AppError> {
     let (req, sort) = body.request()?;
-    let outcome = service::compare(&state, id, &req).await?;
+    let outcome = service::compare(&state, Access::Session(id), &req).await?;
     // Serialised straight to bytes on a worker: a comparison of large profiles is
     // megabytes of JSON.
     let bytes = state

@@ -10,7 +10,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use crate::engine::Profile;
-use crate::model::{Outcome, ProfileId, SessionId};
+use crate::model::{Access, Outcome, ProfileId};
 
 /// An LRU map holding at most `budget` bytes (each entry's size given when inserted).
 pub struct Lru<K, V> {
@@ -101,9 +101,9 @@ impl<K: Eq + Hash + Clone, V: Clone> Lru<K, V> {
 /// Parsed profiles, accounted by [`Profile::model_bytes`].
 pub type ProfileCache = Lru<ProfileId, Arc<Profile>>;
 
-/// Computed comparisons of one session, by the request's cache key. Deleting a profile
-/// drops the session's comparisons (they may name it).
-pub type ComparisonCache = Lru<(SessionId, String), Arc<Outcome>>;
+/// Computed comparisons of one session or share, by the request's cache key. Deleting a
+/// profile drops the session's comparisons (they may name it).
+pub type ComparisonCache = Lru<(Access, String), Arc<Outcome>>;
 
 #[cfg(test)]
 mod tests {

@@ -80,6 +80,10 @@ pub struct Config {
     pub shutdown_grace_seconds: f64,
     /// Largest multipart preamble or part header block, in KiB.
     pub max_multipart_header_kb: u64,
+    /// A share link works this long after it is made (fractions allowed).
+    pub share_ttl_days: f64,
+    /// Most live share links one session may have.
+    pub max_shares_per_session: u64,
 }
 
 impl Default for Config {
@@ -109,6 +113,8 @@ impl Default for Config {
             request_timeout_seconds: 120.0,
             shutdown_grace_seconds: 30.0,
             max_multipart_header_kb: 16,
+            share_ttl_days: 7.0,
+            max_shares_per_session: 20,
         }
     }
 }
@@ -166,6 +172,8 @@ pub const KEYS: &[&str] = &[
     "request-timeout-seconds",
     "shutdown-grace-seconds",
     "max-multipart-header-kb",
+    "share-ttl-days",
+    "max-shares-per-session",
 ];
 
 /// The environment variable that overrides `key`.
@@ -386,6 +394,10 @@ impl Config {
             }
             "shutdown-grace-seconds" => {
                 self.shutdown_grace_seconds = raw.positive_number().map_err(bad)?
+            }
+            "share-ttl-days" => self.share_ttl_days = raw.positive_number().map_err(bad)?,
+            "max-shares-per-session" => {
+                self.max_shares_per_session = raw.positive().map_err(bad)?
             }
             "max-multipart-header-kb" => {
                 self.max_multipart_header_kb = raw.positive().map_err(bad)?

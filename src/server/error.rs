@@ -10,7 +10,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::SessionNotFound => AppError::SessionGone,
-            StoreError::ProfileNotFound => AppError::NotFound(e.to_string()),
+            StoreError::ProfileNotFound | StoreError::ShareNotFound => {
+                AppError::NotFound(e.to_string())
+            }
             StoreError::Quota(m) => AppError::Conflict(m),
             StoreError::NoSpace(m) => AppError::InsufficientStorage(m),
             StoreError::TooManySessions(max) => AppError::Busy {

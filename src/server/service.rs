@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::jobs::Cancel;
-use super::store::{Quotas, SessionMeta, Staged, now_ms};
+use super::store::{Quotas, SessionMeta, ShareRecord, Staged, held_bytes, now_ms};
 use crate::engine::compare::edges::Edges;
 use crate::engine::compare::runs::{compare_runs, matrix};
 use crate::engine::compare::{self, Metric};
 use crate::engine::profile::Budget;
 use crate::engine::{Profile, ProfileError};
 use crate::model::{
-    AppError, CompareRequest, FunctionEdges, Mode, Outcome, ProfileId, ProfileSummary,
-    ProfileTable, SessionId, SessionInfo,
+    Access, AppError, CompareRequest, FunctionEdges, Mode, Outcome, ProfileId, ProfileSummary,
+    ProfileTable, SessionId, SessionInfo, ShareId, ShareInfo, ShareTarget, ShareView,
 };
 
 /// Threshold values beyond this are refused (no real change is a billion ms or percent).
@@ -25,6 +25,34 @@ pub const MAX_THRESHOLD: f64 = 1e9;
 /// The session `id`, checked to exist; its expiry moves on.
 pub async fn session(state: &AppState, id: SessionId) -> Result<SessionMeta, AppError> {
     Ok(state.store.touch(id).await?)
+}
+
+/// Checks that the session (its expiry moves on) or the share behind `access` is alive.
+pub async fn open(state: &AppState, access: Access) -> Result<(), AppError> {
+    match access {
+        Access::Session(id) => session(state, id).await.map(drop),
+        Access::Share(id) => state.store.share(id).await.map(drop).map_err(Into::into),
+    }
+}
+
+/// The summary of profile `pid` if `access` reaches it: one of the session's, or one of
+/// the share's snapshot.
+async fn meta(
+    state: &AppState,
+    access: Access,
+    pid: ProfileId,
+) -> Result<ProfileSummary, AppError> {
+    Ok(match access {
+        Access::Session(id) => state.store.meta(id, pid).await?,
+        Access::Share(id) => state
+            .store
+            .share(id)
+            .await?
+            .profiles
+            .into_iter()
+            .find(|p| p.id == pid)
+            .ok_or(super::store::StoreError::ProfileNotFound)?,
+    })
 }
 
 /// A new session (503 when `max-sessions` are alive).
@@ -79,18 +107,18 @@ fn parse(data: &[u8], cancel: &Cancel) -> Result<Profile, ProfileError> {
     })
 }
 
-/// A profile of this session, parsed (from the cache when possible). The store answers
-/// only for profiles of this session: ownership is checked here.
+/// A profile of this session or share, parsed (from the cache when possible). The store
+/// answers only for profiles `access` reaches: ownership is checked here, before the cache
+/// (keyed by profile id: a share's snapshot holds the same bytes under the same ids).
 pub async fn profile(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     pid: ProfileId,
 ) -> Result<(ProfileSummary, Arc<Profile>), AppError> {
-    let meta = state.store.meta(id, pid).await?;
     if let Some(p) = state.cache.get(&pid) {
-        return Ok((meta, p));
+        return Ok((meta(state, access, pid).await?, p));
     }
-    let bytes = state.store.bytes(id, pid).await?;
+    let (meta, bytes) = raw(state, access, pid).await?;
     let profile = state
         .jobs
         .run(move |cancel| {
@@ -107,15 +135,29 @@ pub async fn profile(
     Ok((meta, profile))
 }
 
-/// Several profiles of this session, in the order given.
+/// A stored profile's summary and bytes, as uploaded (the session's, or a share's copy).
+pub async fn raw(
+    state: &AppState,
+    access: Access,
+    pid: ProfileId,
+) -> Result<(ProfileSummary, Vec<u8>), AppError> {
+    let meta = meta(state, access, pid).await?;
+    let bytes = match access {
+        Access::Session(id) => state.store.bytes(id, pid).await?,
+        Access::Share(id) => state.store.share_bytes(id, pid).await?,
+    };
+    Ok((meta, bytes))
+}
+
+/// Several profiles of this session or share, in the order given.
 pub async fn profiles(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     ids: &[ProfileId],
 ) -> Result<Vec<(ProfileSummary, Arc<Profile>)>, AppError> {
     let mut out = Vec::with_capacity(ids.len());
     for &pid in ids {
-        out.push(profile(state, id, pid).await?);
+        out.push(profile(state, access, pid).await?);
     }
     Ok(out)
 }
@@ -170,22 +212,22 @@ pub fn check_request(state: &AppState, req: &CompareRequest) -> Result<(), AppEr
 /// computed last time for the same request.
 pub async fn compare(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     req: &CompareRequest,
 ) -> Result<Arc<Outcome>, AppError> {
     check_request(state, req)?;
-    session(state, id).await?;
-    let key = (id, req.cache_key());
+    open(state, access).await?;
+    let key = (access, req.cache_key());
     if let Some(hit) = state.comparisons.get(&key) {
-        // The profiles may have been deleted since: the cache is dropped on delete, but
-        // check ownership anyway (cheap).
+        // The profiles may have been deleted (or the share revoked) since: the cache is
+        // dropped on delete, but check ownership anyway (cheap).
         for &pid in req.a.iter().chain(&req.b) {
-            state.store.meta(id, pid).await?;
+            meta(state, access, pid).await?;
         }
         return Ok(hit);
     }
-    let a = profiles(state, id, &req.a).await?;
-    let b = profiles(state, id, &req.b).await?;
+    let a = profiles(state, access, &req.a).await?;
+    let b = profiles(state, access, &req.b).await?;
     let (mode, options) = (req.mode, req.options());
     let outcome = state
         .jobs
@@ -216,11 +258,11 @@ pub async fn compare(
 /// Callers and callees, on both sides, of row `row` of a two-way comparison.
 pub async fn compare_edges(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     req: &CompareRequest,
     row: usize,
 ) -> Result<Edges, AppError> {
-    let outcome = compare(state, id, req).await?;
+    let outcome = compare(state, access, req).await?;
     let Outcome::Two(c) = &*outcome else {
         return Err(AppError::bad(
             "callers and callees are shown for two-way comparisons",
@@ -233,8 +275,8 @@ pub async fn compare_edges(
         )));
     }
     let (base, cand) = (
-        profile(state, id, req.a[0]).await?.1,
-        profile(state, id, req.b[0]).await?.1,
+        profile(state, access, req.a[0]).await?.1,
+        profile(state, access, req.b[0]).await?.1,
     );
     let c = c.clone();
     state
@@ -248,16 +290,16 @@ pub async fn compare_edges(
 /// most 30,000 nodes are sent (a few MB of JSON at worst; what a screen can show).
 pub async fn flame(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     a: ProfileId,
     b: Option<ProfileId>,
     normalize: bool,
 ) -> Result<crate::engine::flame::FlameTree, AppError> {
     use crate::engine::flame;
-    session(state, id).await?;
-    let (_, pa) = profile(state, id, a).await?;
+    open(state, access).await?;
+    let (_, pa) = profile(state, access, a).await?;
     let pb = match b {
-        Some(b) => Some(profile(state, id, b).await?.1),
+        Some(b) => Some(profile(state, access, b).await?.1),
         None => None,
     };
     let limits = view_limits();
@@ -294,7 +336,7 @@ fn view_limits() -> crate::engine::flame::Limits {
 /// and divided by the run count, so the tree is of the mean run on each side.
 pub async fn flame_runs(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     a: &[ProfileId],
     b: &[ProfileId],
 ) -> Result<crate::engine::flame::FlameTree, AppError> {
@@ -307,7 +349,10 @@ pub async fn flame_runs(
         ..CompareRequest::default()
     };
     check_request(state, &req)?;
-    let sides = [profiles(state, id, a).await?, profiles(state, id, b).await?];
+    let sides = [
+        profiles(state, access, a).await?,
+        profiles(state, access, b).await?,
+    ];
     let runs = [a.len(), b.len()];
     let max_bytes = usize::try_from(state.config.max_session_mb << 21).unwrap_or(usize::MAX);
     let limits = view_limits();
@@ -345,11 +390,11 @@ pub async fn flame_runs(
 /// Every function of a profile, in dump order, with its summary.
 pub async fn table(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     pid: ProfileId,
 ) -> Result<ProfileTable, AppError> {
-    session(state, id).await?;
-    let (summary, p) = profile(state, id, pid).await?;
+    open(state, access).await?;
+    let (summary, p) = profile(state, access, pid).await?;
     let rows = state
         .jobs
         .run(move |_| {
@@ -365,12 +410,12 @@ pub async fn table(
 /// Callers and callees of the function at `index`.
 pub async fn function_edges(
     state: &AppState,
-    id: SessionId,
+    access: Access,
     pid: ProfileId,
     index: usize,
 ) -> Result<FunctionEdges, AppError> {
-    session(state, id).await?;
-    let (_, p) = profile(state, id, pid).await?;
+    open(state, access).await?;
+    let (_, p) = profile(state, access, pid).await?;
     state
         .jobs
         .run(move |_| {
@@ -385,7 +430,9 @@ pub async fn delete(state: &AppState, id: SessionId, pid: ProfileId) -> Result<(
     session(state, id).await?;
     state.store.delete(id, pid).await?;
     state.cache.remove(&pid);
-    state.comparisons.remove_where(|(sid, _)| *sid == id);
+    state
+        .comparisons
+        .remove_where(|(a, _)| *a == Access::Session(id));
     Ok(())
 }
 
@@ -397,7 +444,9 @@ pub async fn clear(state: &AppState, id: SessionId) -> Result<usize, AppError> {
     for m in list {
         state.cache.remove(&m.id);
     }
-    state.comparisons.remove_where(|(sid, _)| *sid == id);
+    state
+        .comparisons
+        .remove_where(|(a, _)| *a == Access::Session(id));
     Ok(deleted)
 }
 
@@ -425,7 +474,7 @@ pub async fn precheck_upload(
     if let Some(incoming) = incoming {
         // The body holds the files plus multipart framing: a lower bound is not known,
         // so only a body that is over the quota by itself is refused here.
-        let used: u64 = list.iter().map(|m| m.size_bytes).sum();
+        let used = held_bytes(&list, &state.store.shares(id).await?, now_ms());
         if used.saturating_add(incoming) > quotas.max_session_bytes.saturating_add(64 << 10) {
             return Err(quotas.too_many_bytes(used.saturating_add(incoming)).into());
         }
@@ -443,7 +492,7 @@ pub async fn store_uploads(
 ) -> Result<Vec<ProfileSummary>, AppError> {
     let quotas = Quotas::of(&state.config);
     let list = list(state, id).await?;
-    let used: u64 = list.iter().map(|m| m.size_bytes).sum();
+    let used = held_bytes(&list, &state.store.shares(id).await?, now_ms());
     let incoming: u64 = received.iter().map(|r| r.size).sum();
     if list.len() + received.len() > quotas.max_profiles {
         return Err(quotas.too_many_profiles(list.len()).into());
@@ -512,7 +561,7 @@ pub async fn merge(
             "profile {dup} is given twice: each run counts once"
         )));
     }
-    let loaded = profiles(state, id, ids).await?;
+    let loaded = profiles(state, Access::Session(id), ids).await?;
     let first_name = loaded[0].0.name.clone();
     let max_bytes = usize::try_from(state.config.max_upload_mb << 20).unwrap_or(usize::MAX);
     let shared: Vec<Arc<Profile>> = loaded.into_iter().map(|(_, p)| p).collect();
@@ -567,4 +616,93 @@ pub fn metric(m: Option<&str>) -> Result<Metric, AppError> {
         Some(m) => Metric::parse(m)
             .ok_or_else(|| AppError::bad(format!("unknown metric {m:?} (tottime or cumtime)"))),
     }
+}
+
+/// Longest view query a share keeps (the permalink of a view is well under this).
+const MAX_SHARE_QUERY: usize = 4096;
+
+/// *Share*: a read-only snapshot of the profiles `target` names (a comparison's, or one
+/// profile), readable at `/s/{id}` for `share-ttl-days`. Counts toward the session's
+/// `max-shares-per-session` and, once its profiles are deleted, `max-session-mb`.
+pub async fn create_share(
+    state: &AppState,
+    id: SessionId,
+    target: ShareTarget,
+) -> Result<ShareInfo, AppError> {
+    session(state, id).await?;
+    let (ids, view) = match target {
+        ShareTarget::Compare { req, query } => {
+            check_request(state, &req)?;
+            let query = query.trim_start_matches('?');
+            if query.len() > MAX_SHARE_QUERY
+                || !query.bytes().all(|b| b.is_ascii_graphic() && b != b'#')
+            {
+                return Err(AppError::bad(format!(
+                    "the view query must be a URL query of at most {MAX_SHARE_QUERY} characters"
+                )));
+            }
+            let query = if query.is_empty() {
+                req.to_query()
+            } else {
+                query.to_string()
+            };
+            let mut ids: Vec<ProfileId> = Vec::new();
+            for &p in req.a.iter().chain(&req.b) {
+                if !ids.contains(&p) {
+                    ids.push(p);
+                }
+            }
+            (ids, ShareView::Compare { query })
+        }
+        ShareTarget::Profile { id: pid } => (vec![pid], ShareView::Profile { id: pid }),
+    };
+    let mut profiles = Vec::with_capacity(ids.len());
+    for pid in ids {
+        profiles.push(state.store.meta(id, pid).await?);
+    }
+    let now = now_ms();
+    let ttl_ms = (state.config.share_ttl_days * 86_400_000.0) as i64;
+    let record = ShareRecord {
+        id: ShareId::new(),
+        owner: id,
+        view,
+        created_ms: now,
+        expires_ms: now.saturating_add(ttl_ms.max(1)),
+        profiles,
+    };
+    state
+        .store
+        .create_share(record.clone(), Quotas::of(&state.config))
+        .await?;
+    // The id is a capability: never in the logs at info level.
+    tracing::info!(session = %id.short(), profiles = record.profiles.len(), "share created");
+    Ok(record.info())
+}
+
+/// The session's live shares, oldest first.
+pub async fn shares(state: &AppState, id: SessionId) -> Result<Vec<ShareInfo>, AppError> {
+    session(state, id).await?;
+    Ok(state
+        .store
+        .shares(id)
+        .await?
+        .iter()
+        .map(ShareRecord::info)
+        .collect())
+}
+
+/// Ends one of the session's shares: its link answers 404 from now on.
+pub async fn revoke_share(state: &AppState, id: SessionId, share: ShareId) -> Result<(), AppError> {
+    session(state, id).await?;
+    state.store.revoke_share(id, share).await?;
+    state
+        .comparisons
+        .remove_where(|(a, _)| *a == Access::Share(share));
+    tracing::info!(session = %id.short(), "share revoked");
+    Ok(())
+}
+
+/// What a share link opens (404 when unknown, revoked or expired).
+pub async fn share(state: &AppState, share: ShareId) -> Result<ShareInfo, AppError> {
+    Ok(state.store.share(share).await?.info())
 }

@@ -247,6 +247,13 @@ mod imp {
         let _ = xhr.send();
     }
 
+    /// The page's origin (`http://host:port`), to build absolute links.
+    pub fn origin() -> String {
+        web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default()
+    }
+
     /// Copies `text` to the clipboard.
     pub async fn copy_text(text: &str) -> Result<(), String> {
         let window = web_sys::window().ok_or("no window")?;
@@ -336,6 +343,9 @@ mod imp {
     }
     pub fn save_text(_: &str, _: &str, _: &str) {}
     pub fn download_profile(_: &str, _: &str, _: &str, _: impl FnOnce(String) + 'static) {}
+    pub fn origin() -> String {
+        String::new()
+    }
     pub async fn copy_text(_: &str) -> Result<(), String> {
         Err("no clipboard on the server".into())
     }

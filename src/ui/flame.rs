@@ -19,34 +19,34 @@ use crate::engine::FunctionKey;
 use crate::engine::compare::{FunctionRef, Options};
 use crate::engine::flame::{ChangeBy, FlameTree, OTHER, ROOT};
 use crate::engine::flame_svg::{self, Palette, SizeBy};
-use crate::model::{AppError, ProfileId, SessionId};
+use crate::model::{Access, AppError, ProfileId};
 use crate::ui::browser;
-use crate::ui::session::SessionCtx;
+use crate::ui::viewer::Viewer;
 use crate::ui::widgets::TextFilter;
 
 /// The call tree of profile `a`, or the union tree of `a` (baseline) and `b`.
 #[server(prefix = "/fn", input = Json)]
 pub async fn load_flame(
-    session: SessionId,
+    access: Access,
     a: ProfileId,
     b: Option<ProfileId>,
     normalize: bool,
 ) -> Result<FlameTree, AppError> {
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
-    service::flame(&state, session, a, b, normalize).await
+    service::flame(&state, access, a, b, normalize).await
 }
 
 /// The differential flame graph of runs: each side's runs merged, per run.
 #[server(prefix = "/fn", input = Json)]
 pub async fn load_flame_runs(
-    session: SessionId,
+    access: Access,
     a: Vec<ProfileId>,
     b: Vec<ProfileId>,
 ) -> Result<FlameTree, AppError> {
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
-    service::flame_runs(&state, session, &a, &b).await
+    service::flame_runs(&state, access, &a, &b).await
 }
 
 /// Row height in pixels.
@@ -74,12 +74,12 @@ pub fn FlameCard(
     #[prop(optional)]
     significant: Option<Arc<HashSet<FunctionKey>>>,
 ) -> impl IntoView {
-    let ctx = SessionCtx::use_ctx();
+    let ctx = Viewer::use_ctx();
     // A memo: the owner's view state changes with every zoom and search, the tree only
     // with the profiles or normalisation (refetching would also lose the keyboard focus).
     let key = Memo::new(move |_| {
         (
-            ctx.id.get(),
+            ctx.access.get(),
             a.get(),
             b.get(),
             options.with(|o| o.normalize),

@@ -10,4 +10,6 @@ pub mod order;
 pub mod profile_view;
 pub mod profiles;
 pub mod session;
+pub mod share;
+pub mod viewer;
 pub mod widgets;

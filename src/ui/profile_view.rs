@@ -12,31 +12,28 @@ use crate::ui::flame::FlameCard;
 
 use super::browser;
 use super::fmt;
-use super::session::SessionCtx;
+use super::viewer::Viewer;
 use super::widgets::{Pager, SortHeader, TextFilter};
 use crate::model::{
-    AppError, EdgeLine, FunctionEdges, FunctionRow, ProfileId, ProfileTable, SessionId,
+    Access, AppError, EdgeLine, FunctionEdges, FunctionRow, ProfileId, ProfileTable, ShareTarget,
 };
 
 /// Every function of a profile.
 #[server(prefix = "/fn")]
-pub async fn get_profile_table(
-    session: SessionId,
-    id: ProfileId,
-) -> Result<ProfileTable, AppError> {
+pub async fn get_profile_table(access: Access, id: ProfileId) -> Result<ProfileTable, AppError> {
     use crate::server::{AppState, service};
-    service::table(&AppState::from_context()?, session, id).await
+    service::table(&AppState::from_context()?, access, id).await
 }
 
 /// Callers and callees of the function at `index`.
 #[server(prefix = "/fn")]
 pub async fn get_function_edges(
-    session: SessionId,
+    access: Access,
     id: ProfileId,
     index: u32,
 ) -> Result<FunctionEdges, AppError> {
     use crate::server::{AppState, service};
-    service::function_edges(&AppState::from_context()?, session, id, index as usize).await
+    service::function_edges(&AppState::from_context()?, access, id, index as usize).await
 }
 
 /// Columns of the pstats table.
@@ -70,13 +67,19 @@ const PAGE: usize = 100;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let ctx = SessionCtx::use_ctx();
     let params = use_params_map();
     let pid =
         Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| ProfileId::parse(&id).ok())));
+    view! { <ProfileView pid/> }
+}
+
+/// One profile of the [`Viewer`]'s (the tab's session, or a share's snapshot).
+#[component]
+pub fn ProfileView(#[prop(into)] pid: Signal<Option<ProfileId>>) -> impl IntoView {
+    let ctx = Viewer::use_ctx();
     // `None` while the tab has no session yet.
     let table = LocalResource::new(move || {
-        let (session, pid) = (ctx.id.get(), pid.get());
+        let (session, pid) = (ctx.access.get(), pid.get());
         async move {
             let Some(id) = pid else {
                 return Err(AppError::NotFound(
@@ -102,7 +105,7 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(e) => view! {
                         <div class="card">
                             <p class="error" role="alert">{e.to_string()}</p>
-                            <A href="/">"Back to the profile list"</A>
+                            {(!ctx.read_only()).then(|| view! { <A href="/">"Back to the profile list"</A> })}
                         </div>
                     }.into_any(),
                 }
@@ -113,7 +116,7 @@ pub fn ProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
-    let ctx = SessionCtx::use_ctx();
+    let ctx = Viewer::use_ctx();
     let ProfileTable { summary, rows } = table;
     let rows = StoredValue::new(rows);
     let sort = RwSignal::new((Col::Cumtime, false));
@@ -150,7 +153,7 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
     });
     // `None`: nothing selected.
     let edges = LocalResource::new(move || {
-        let (index, session) = (selected.get(), ctx.id.get_untracked());
+        let (index, session) = (selected.get(), ctx.access.get_untracked());
         async move {
             let (Some(index), Some(session)) = (index, session) else {
                 return Ok(None);
@@ -190,7 +193,10 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
         <section class="card">
             <div class="card-head">
                 <h2 class="profile-title" data-testid="profile-name">{summary.name.clone()}</h2>
-                <A href="/">"← Profiles"</A>
+                {(!ctx.read_only()).then(|| view! {
+                    <crate::ui::share::ShareButton target=Signal::stored(Some(ShareTarget::Profile { id: pid }))/>
+                    <A href="/">"← Profiles"</A>
+                })}
             </div>
             <dl class="cards">
                 <div class="stat"><dt>"Producer"</dt><dd>{summary.label()}</dd></div>

@@ -4,6 +4,20 @@
 
 pub mod crafted;
 
+/// Each listed test runs once per backend: `filesystem::name` and `redis::name` (the test
+/// file declares `#[macro_use] mod common;` and imports `common::Backend`).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod filesystem {
+            $( #[test] fn $name() { super::$name(super::Backend::Filesystem) } )*
+        }
+        mod redis {
+            $( #[test] fn $name() { super::$name(super::Backend::Redis) } )*
+        }
+    };
+}
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -395,7 +409,7 @@ impl Drop for RedisServer {
 }
 
 /// Which storage a test server uses.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Filesystem,
     Redis,

@@ -6,6 +6,11 @@
 //! sessions/<session>/lock            flock target: every change holds it
 //! sessions/<session>/profiles.json   the session's profiles, in upload order (replaced atomically)
 //! sessions/<session>/<profile>.prof  uploaded bytes, immutable
+//! sessions/<session>/shares.json     the session's shares (records), to list, revoke and
+//!                                    count them against its quotas
+//! shares/<share>/share.json          a share's record (owner, view, expiry, profiles)
+//! shares/<share>/<profile>.prof      hard links to the owner's bytes: a snapshot costs no
+//!                                    space, and outlives the profile's deletion
 //! staging/.lock                      held while a process sets up its staging or sweeps others'
 //! staging/<instance>/                uploads being received by one server process
 //! trash/                             expired sessions being deleted
@@ -29,6 +34,9 @@
 //!   processes starting together never remove each other's.
 //! - When the disk is full or read-only, writes fail with a 507 and reads keep working
 //!   (a touch that cannot be written is skipped).
+//! - A share directory is built in staging and renamed into `shares/` whole; revoking
+//!   renames it into `trash/` (the moment it stops answering) before the owner's list is
+//!   rewritten. Share ids are parsed (32 base64url characters) before they name a path.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -40,14 +48,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 
 use super::{
-    LOW_DISK, ProfileSummary, Quotas, SessionMeta, SessionStats, Staged, Store, StoreError, now_ms,
+    LOW_DISK, ProfileSummary, Quotas, SessionMeta, SessionStats, ShareRecord, Staged, Store,
+    StoreError, held_bytes, now_ms,
 };
-use crate::model::{ProfileId, SessionId};
+use crate::model::{ProfileId, SessionId, ShareId};
 
 /// Sessions are not rewritten for a touch more often than this.
 const TOUCH_EVERY_MS: i64 = 30_000;
 
 const MANIFEST: &str = "profiles.json";
+const SHARES: &str = "shares.json";
+const SHARE: &str = "share.json";
 
 pub struct FsStore {
     root: PathBuf,
@@ -96,7 +107,7 @@ impl FsStore {
         private_dir(root)?;
         // An existing data dir from an older version may be world-readable.
         fs::set_permissions(root, fs::Permissions::from_mode(0o700))?;
-        for dir in ["sessions", "staging", "trash"] {
+        for dir in ["sessions", "shares", "staging", "trash"] {
             private_dir(&root.join(dir))?;
         }
         let staging_root = root.join("staging");
@@ -173,6 +184,35 @@ impl FsStore {
         Ok(meta)
     }
 
+    fn share_dir(&self, id: ShareId) -> PathBuf {
+        self.root.join("shares").join(id.as_str())
+    }
+
+    /// A live share's record.
+    fn share_record(&self, id: ShareId) -> Result<ShareRecord, StoreError> {
+        let record: ShareRecord = match fs::read(self.share_dir(id).join(SHARE)) {
+            Ok(text) => serde_json::from_slice(&text)
+                .map_err(|e| StoreError::Io(format!("{SHARE} of a share: {e}")))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::ShareNotFound),
+            Err(e) => return Err(e.into()),
+        };
+        if !record.live(now_ms()) || !record.id.ct_eq(&id) {
+            return Err(StoreError::ShareNotFound);
+        }
+        Ok(record)
+    }
+
+    /// Moves a directory into `trash/` (atomic: from then on it is gone), then deletes it.
+    fn discard(&self, dir: &Path, name: &str) -> io::Result<()> {
+        let trash = self
+            .root
+            .join("trash")
+            .join(format!("{name}-{}", ProfileId::new()));
+        fs::rename(dir, &trash)?;
+        let _ = fs::remove_dir_all(&trash);
+        Ok(())
+    }
+
     /// Whether `incoming` bytes would leave less than `min-free-disk-mb` free (or not fit).
     fn low_on_disk(&self, incoming: u64) -> bool {
         fs4::available_space(&self.root)
@@ -228,6 +268,24 @@ fn legacy_list(dir: &Path) -> Result<Vec<ProfileSummary>, StoreError> {
     }
     out.sort_by_key(|m| (m.uploaded_ms, m.id));
     Ok(out)
+}
+
+/// The session's shares, live or not (none before its first share).
+fn read_shares(dir: &Path) -> Result<Vec<ShareRecord>, StoreError> {
+    match fs::read(dir.join(SHARES)) {
+        Ok(text) => serde_json::from_slice(&text)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", dir.join(SHARES).display()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn write_shares(dir: &Path, shares: &[ShareRecord]) -> Result<(), StoreError> {
+    write_atomic(
+        &dir.join(SHARES),
+        &serde_json::to_vec(shares).expect("serialisable"),
+    )?;
+    Ok(())
 }
 
 /// Replaces the session's list (the commit point of every change), then removes bytes and
@@ -419,7 +477,7 @@ impl Store for Arc<FsStore> {
             }
             s.locked(id, |dir, _| {
                 let mut list = read_manifest(dir)?;
-                let bytes: u64 = list.iter().map(|m| m.size_bytes).sum();
+                let bytes = held_bytes(&list, &read_shares(dir)?, now_ms());
                 if list.len() + staged.len() > quotas.max_profiles {
                     return Err(quotas.too_many_profiles(list.len()));
                 }
@@ -515,10 +573,133 @@ impl Store for Arc<FsStore> {
         .await
     }
 
+    async fn create_share(&self, record: ShareRecord, quotas: Quotas) -> Result<(), StoreError> {
+        blocking(self, move |s| {
+            s.locked(record.owner, |dir, _| {
+                let now = now_ms();
+                let list = read_manifest(dir)?;
+                let mut shares = read_shares(dir)?;
+                shares.retain(|sh| sh.live(now));
+                if shares.len() >= quotas.max_shares {
+                    return Err(quotas.too_many_shares(shares.len()));
+                }
+                if record
+                    .profiles
+                    .iter()
+                    .any(|p| !list.iter().any(|m| m.id == p.id))
+                {
+                    return Err(StoreError::ProfileNotFound);
+                }
+                // Built in staging, renamed into place whole.
+                let tmp = s.staging.join(format!("share-{}", ProfileId::new()));
+                let built = (|| -> io::Result<()> {
+                    private_dir(&tmp)?;
+                    for p in &record.profiles {
+                        let name = format!("{}.prof", p.id);
+                        let (from, to) = (dir.join(&name), tmp.join(&name));
+                        if fs::hard_link(&from, &to).is_err() {
+                            // Another filesystem under the data dir: copy instead.
+                            fs::copy(&from, &to)?;
+                        }
+                    }
+                    write_atomic(
+                        &tmp.join(SHARE),
+                        &serde_json::to_vec(&record).expect("serialisable"),
+                    )?;
+                    fs::rename(&tmp, s.share_dir(record.id))
+                })();
+                if let Err(e) = built {
+                    let _ = fs::remove_dir_all(&tmp);
+                    return Err(e.into());
+                }
+                sync_dir(&s.root.join("shares"));
+                shares.push(record.clone());
+                if let Err(e) = write_shares(dir, &shares) {
+                    // Not listed, so the owner could not revoke it: it must not answer.
+                    let _ = s.discard(&s.share_dir(record.id), "share");
+                    return Err(e);
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn share(&self, id: ShareId) -> Result<ShareRecord, StoreError> {
+        blocking(self, move |s| s.share_record(id)).await
+    }
+
+    async fn share_bytes(&self, id: ShareId, profile: ProfileId) -> Result<Vec<u8>, StoreError> {
+        blocking(self, move |s| {
+            let record = s.share_record(id)?;
+            if !record.profiles.iter().any(|p| p.id == profile) {
+                return Err(StoreError::ProfileNotFound);
+            }
+            match fs::read(s.share_dir(id).join(format!("{profile}.prof"))) {
+                Ok(b) => Ok(b),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::ShareNotFound),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    async fn shares(&self, owner: SessionId) -> Result<Vec<ShareRecord>, StoreError> {
+        blocking(self, move |s| {
+            s.session_meta(owner)?;
+            let now = now_ms();
+            let mut shares = read_shares(&s.session_dir(owner))?;
+            shares.retain(|sh| sh.live(now));
+            Ok(shares)
+        })
+        .await
+    }
+
+    async fn revoke_share(&self, owner: SessionId, id: ShareId) -> Result<(), StoreError> {
+        blocking(self, move |s| {
+            s.locked(owner, |dir, _| {
+                let now = now_ms();
+                let mut shares = read_shares(dir)?;
+                let Some(at) = shares
+                    .iter()
+                    .position(|sh| sh.id.ct_eq(&id) && sh.live(now))
+                else {
+                    return Err(StoreError::ShareNotFound);
+                };
+                // The rename is the revocation: from here on the link answers 404.
+                match s.discard(&s.share_dir(id), "share") {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+                shares.remove(at);
+                shares.retain(|sh| sh.live(now));
+                write_shares(dir, &shares)
+            })
+        })
+        .await
+    }
+
     async fn sweep(&self) -> Result<usize, StoreError> {
         blocking(self, |s| {
             let now = now_ms();
             let (mut removed, mut remaining) = (0, 0u64);
+            for entry in fs::read_dir(s.root.join("shares"))? {
+                let dir = entry?.path();
+                let Some(id) = dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| ShareId::parse(n).ok())
+                else {
+                    continue;
+                };
+                if matches!(s.share_record(id), Err(StoreError::ShareNotFound))
+                    && dir.join(SHARE).exists()
+                    && s.discard(&dir, "share").is_ok()
+                {
+                    removed += 1;
+                }
+            }
             for entry in fs::read_dir(s.root.join("sessions"))? {
                 let dir = entry?.path();
                 let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
@@ -540,16 +721,11 @@ impl Store for Arc<FsStore> {
                     Err(_) => false,
                 };
                 if expired {
-                    let trash = s
-                        .root
-                        .join("trash")
-                        .join(format!("{id}-{}", ProfileId::new()));
-                    if fs::rename(&dir, &trash).is_ok() {
-                        drop(lock);
-                        let _ = fs::remove_dir_all(&trash);
+                    if s.discard(&dir, &id.to_string()).is_ok() {
                         removed += 1;
                         remaining -= 1;
                     }
+                    drop(lock);
                 } else if let Ok(list) = read_manifest(&dir) {
                     // Bytes a crashed upload moved in but never listed.
                     remove_unlisted(&dir, &list);

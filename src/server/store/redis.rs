@@ -10,7 +10,17 @@
 //! profdiff:sessions                 sorted set: session id -> expiry (ms), to count live
 //!                                   sessions for `max-sessions` without scanning keys;
 //!                                   expires with the most recently used session
+//! profdiff:s:<session>:sh           hash: <share id> -> share record (JSON): the session's
+//!                                   shares, to list, revoke and count against its quotas
+//! profdiff:sh:<share>               a share's record (JSON), expiring with the share
+//! profdiff:b:<profile>              a shared profile's bytes: one copy (made inside Redis by
+//!                                   COPY) for every share of that profile, expiring with
+//!                                   the last of them
+//! profdiff:b:<profile>:r            set: the shares holding it (the last revoke deletes it)
 //! ```
+//!
+//! Redis has no shared values, so the first share of a profile copies its bytes once
+//! (server-side); later shares of it reuse that copy.
 //!
 //! At `maxmemory` (run Redis with `maxmemory-policy noeviction`, so that it refuses writes
 //! rather than evicting sessions), writes answer 507 and reads keep working: a touch that
@@ -28,10 +38,15 @@ use async_trait::async_trait;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use super::{ProfileSummary, Quotas, SessionMeta, SessionStats, Staged, Store, StoreError, now_ms};
-use crate::model::{ProfileId, SessionId};
+use super::{
+    ProfileSummary, Quotas, SessionMeta, SessionStats, ShareRecord, Staged, Store, StoreError,
+    now_ms,
+};
+use crate::model::{ProfileId, SessionId, ShareId};
 
 const PREFIX: &str = "profdiff:s:";
+const SHARE_PREFIX: &str = "profdiff:sh:";
+const BLOB_PREFIX: &str = "profdiff:b:";
 const SESSIONS: &str = "profdiff:sessions";
 
 pub struct RedisStore {
@@ -87,6 +102,7 @@ redis.call('PEXPIRE', s, ttl)
 redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + ttl, ARGV[3])
 -- The index outlives no session: it expires when the most recently used one does.
 redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', s .. ':sh', ttl)
 local p = s .. ':p'
 if redis.call('EXISTS', p) == 1 then
   redis.call('PEXPIRE', p, ttl)
@@ -97,7 +113,27 @@ end
 return redis.call('HMGET', s, 'created_ms', 'last_used_ms')
 "#;
 
-/// ARGV: ttl, max_profiles, max_bytes, then (id, meta, size, bytes) per profile.
+/// Bytes the live shares of session `s` hold that the session no longer lists, each
+/// profile once (see `store::held_bytes`). Lua shared by the scripts that check quotas.
+const SHARE_ONLY_BYTES: &str = r#"
+local function share_only_bytes(s, now)
+  local seen, total = {}, 0
+  for _, rec in ipairs(redis.call('HVALS', s .. ':sh')) do
+    local r = cjson.decode(rec)
+    if r.expires_ms > now then
+      for _, p in ipairs(r.profiles) do
+        if not seen[p.id] and redis.call('HEXISTS', s .. ':p', p.id) == 0 then
+          seen[p.id] = true
+          total = total + p.size_bytes
+        end
+      end
+    end
+  end
+  return total
+end
+"#;
+
+/// ARGV: ttl, max_profiles, max_bytes, now, then (id, meta, size, bytes) per profile.
 /// Returns {'ok'} or {'err', kind, count, bytes}.
 const COMMIT: &str = r#"
 local s = KEYS[1]
@@ -107,21 +143,74 @@ local max_profiles = tonumber(ARGV[2])
 local max_bytes = tonumber(ARGV[3])
 local p = s .. ':p'
 local count = redis.call('HLEN', p)
-local used = tonumber(redis.call('HGET', s, 'bytes') or '0')
-local n = (#ARGV - 3) / 4
+local used = tonumber(redis.call('HGET', s, 'bytes') or '0') + share_only_bytes(s, tonumber(ARGV[4]))
+local n = (#ARGV - 4) / 4
 local incoming = 0
-for i = 0, n - 1 do incoming = incoming + tonumber(ARGV[4 + i * 4 + 2]) end
+for i = 0, n - 1 do incoming = incoming + tonumber(ARGV[5 + i * 4 + 2]) end
 if count + n > max_profiles then return {'err', 'profiles', tostring(count), tostring(used)} end
 if used + incoming > max_bytes then return {'err', 'bytes', tostring(count), tostring(used + incoming)} end
 for i = 0, n - 1 do
-  local id = ARGV[4 + i * 4]
-  redis.call('SET', s .. ':b:' .. id, ARGV[4 + i * 4 + 3], 'PX', ttl)
-  redis.call('HSET', p, id, ARGV[4 + i * 4 + 1])
+  local id = ARGV[5 + i * 4]
+  redis.call('SET', s .. ':b:' .. id, ARGV[5 + i * 4 + 3], 'PX', ttl)
+  redis.call('HSET', p, id, ARGV[5 + i * 4 + 1])
 end
 redis.call('HINCRBY', s, 'bytes', incoming)
 redis.call('PEXPIRE', p, ttl)
 redis.call('PEXPIRE', s, ttl)
 return {'ok'}
+"#;
+
+/// Creates a share. KEYS: session hash; ARGV: now, expires, max shares, share id, record,
+/// then the profile ids. Returns {'ok'}, or {'err', 'session' | 'profile' | 'shares', n}.
+/// The first write is the SET (see `CREATE` on `maxmemory`); expired entries of the
+/// session's list are dropped last.
+const CREATE_SHARE: &str = r#"
+local s = KEYS[1]
+if redis.call('EXISTS', s) == 0 then return {'err', 'session'} end
+local now, expires, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local id, record = ARGV[4], ARGV[5]
+local index = s .. ':sh'
+local live, dead = 0, {}
+local all = redis.call('HGETALL', index)
+for i = 1, #all, 2 do
+  if cjson.decode(all[i + 1]).expires_ms > now then live = live + 1 else table.insert(dead, all[i]) end
+end
+if live >= max then return {'err', 'shares', tostring(live)} end
+for i = 6, #ARGV do
+  if redis.call('EXISTS', s .. ':b:' .. ARGV[i]) == 0 then return {'err', 'profile'} end
+end
+redis.call('SET', 'profdiff:sh:' .. id, record, 'PXAT', expires)
+for i = 6, #ARGV do
+  local blob = 'profdiff:b:' .. ARGV[i]
+  if redis.call('EXISTS', blob) == 0 then redis.call('COPY', s .. ':b:' .. ARGV[i], blob) end
+  redis.call('SADD', blob .. ':r', id)
+  if redis.call('PEXPIRETIME', blob) < expires then
+    redis.call('PEXPIREAT', blob, expires)
+    redis.call('PEXPIREAT', blob .. ':r', expires)
+  end
+end
+redis.call('HSET', index, id, record)
+redis.call('PEXPIRE', index, redis.call('PTTL', s))
+for _, d in ipairs(dead) do redis.call('HDEL', index, d) end
+return {'ok'}
+"#;
+
+/// Revokes a share. KEYS: session hash; ARGV: share id. Returns 1, 0 (no such share of
+/// this session) or -1 (no session).
+const REVOKE_SHARE: &str = r#"
+local s = KEYS[1]
+if redis.call('EXISTS', s) == 0 then return -1 end
+local id = ARGV[1]
+local rec = redis.call('HGET', s .. ':sh', id)
+if not rec then return 0 end
+redis.call('HDEL', s .. ':sh', id)
+local live = redis.call('DEL', 'profdiff:sh:' .. id)
+for _, p in ipairs(cjson.decode(rec).profiles) do
+  local blob = 'profdiff:b:' .. p.id
+  redis.call('SREM', blob .. ':r', id)
+  if redis.call('SCARD', blob .. ':r') == 0 then redis.call('DEL', blob, blob .. ':r') end
+end
+return live
 "#;
 
 /// ARGV: profile id, its size. Returns 1 deleted, 0 no such profile, -1 no session.
@@ -282,13 +371,14 @@ impl Store for RedisStore {
         staged: Vec<Staged>,
         quotas: Quotas,
     ) -> Result<Vec<ProfileSummary>, StoreError> {
-        let script = redis::Script::new(COMMIT);
+        let script = redis::Script::new(&format!("{SHARE_ONLY_BYTES}{COMMIT}"));
         let mut invocation = script.prepare_invoke();
         invocation
             .key(session_key(id))
             .arg(self.ttl_ms)
             .arg(quotas.max_profiles)
-            .arg(quotas.max_session_bytes);
+            .arg(quotas.max_session_bytes)
+            .arg(now_ms());
         for st in &staged {
             let bytes = tokio::fs::read(&st.path).await?;
             let meta = serde_json::to_string(&st.meta).expect("serialisable");
@@ -386,6 +476,98 @@ impl Store for RedisStore {
             .await
             .map_err(unavailable)?;
         usize::try_from(n).map_err(|_| StoreError::SessionNotFound)
+    }
+
+    async fn create_share(&self, record: ShareRecord, quotas: Quotas) -> Result<(), StoreError> {
+        // The first share of a profile copies its bytes (inside Redis).
+        self.check_space(record.bytes()).await?;
+        let mut c = self.conn();
+        let script = redis::Script::new(CREATE_SHARE);
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(session_key(record.owner))
+            .arg(now_ms())
+            .arg(record.expires_ms)
+            .arg(quotas.max_shares)
+            .arg(record.id.as_str())
+            .arg(serde_json::to_string(&record).expect("serialisable"));
+        for p in &record.profiles {
+            invocation.arg(p.id.to_string());
+        }
+        let reply: Vec<String> = invocation.invoke_async(&mut c).await.map_err(unavailable)?;
+        match reply.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["ok"] => Ok(()),
+            ["err", "session"] => Err(StoreError::SessionNotFound),
+            ["err", "profile"] => Err(StoreError::ProfileNotFound),
+            ["err", "shares", n] => Err(quotas.too_many_shares(n)),
+            _ => Err(StoreError::Io(format!(
+                "unexpected reply from the share script: {reply:?}"
+            ))),
+        }
+    }
+
+    async fn share(&self, id: ShareId) -> Result<ShareRecord, StoreError> {
+        let mut c = self.conn();
+        let text: Option<String> = c
+            .get(format!("{SHARE_PREFIX}{id}"))
+            .await
+            .map_err(unavailable)?;
+        let record: ShareRecord = serde_json::from_str(&text.ok_or(StoreError::ShareNotFound)?)
+            .map_err(|e| StoreError::Io(format!("a share's record: {e}")))?;
+        if !record.live(now_ms()) {
+            return Err(StoreError::ShareNotFound);
+        }
+        Ok(record)
+    }
+
+    async fn share_bytes(&self, id: ShareId, profile: ProfileId) -> Result<Vec<u8>, StoreError> {
+        let record = self.share(id).await?;
+        if !record.profiles.iter().any(|p| p.id == profile) {
+            return Err(StoreError::ProfileNotFound);
+        }
+        let mut c = self.conn();
+        let bytes: Option<Vec<u8>> = c
+            .get(format!("{BLOB_PREFIX}{profile}"))
+            .await
+            .map_err(unavailable)?;
+        bytes.ok_or(StoreError::ShareNotFound)
+    }
+
+    async fn shares(&self, owner: SessionId) -> Result<Vec<ShareRecord>, StoreError> {
+        let mut c = self.conn();
+        let key = session_key(owner);
+        let (exists, records): (bool, Vec<String>) = redis::pipe()
+            .exists(&key)
+            .hvals(format!("{key}:sh"))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        if !exists {
+            return Err(StoreError::SessionNotFound);
+        }
+        let now = now_ms();
+        let mut out: Vec<ShareRecord> = records
+            .iter()
+            .filter_map(|r| serde_json::from_str::<ShareRecord>(r).ok())
+            .filter(|r| r.live(now))
+            .collect();
+        out.sort_by_key(|r| r.created_ms);
+        Ok(out)
+    }
+
+    async fn revoke_share(&self, owner: SessionId, id: ShareId) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let done: i64 = redis::Script::new(REVOKE_SHARE)
+            .key(session_key(owner))
+            .arg(id.as_str())
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        match done {
+            1 => Ok(()),
+            0 => Err(StoreError::ShareNotFound),
+            _ => Err(StoreError::SessionNotFound),
+        }
     }
 
     /// Redis expires keys itself.

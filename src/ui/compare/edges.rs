@@ -7,16 +7,16 @@ use super::state::ViewState;
 use crate::engine::compare::edges::{EdgeRow, EdgeStats};
 use crate::model::AppError;
 use crate::ui::fmt;
-use crate::ui::session::SessionCtx;
+use crate::ui::viewer::Viewer;
 
 /// The selected row's callers and callees on both sides.
 #[component]
 pub fn EdgePanel(view_state: Memo<ViewState>) -> impl IntoView {
-    let ctx = SessionCtx::use_ctx();
+    let ctx = Viewer::use_ctx();
     let key = Memo::new(move |_| view_state.with(|v| (v.req.clone(), v.row)));
     // `None`: no row selected (or no session yet), nothing to load.
     let edges = LocalResource::new(move || {
-        let ((req, row), session) = (key.get(), ctx.id.get());
+        let ((req, row), session) = (key.get(), ctx.access.get());
         async move {
             let (Some(row), Some(session)) = (row, session) else {
                 return Ok(None);

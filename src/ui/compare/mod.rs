@@ -23,11 +23,12 @@ mod two_way;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::engine::compare::Comparison;
-use crate::model::{AppError, Outcome, ProfileId, ProfileSummary};
-use crate::ui::session::SessionCtx;
+use crate::model::{AppError, Outcome, ProfileId, ProfileSummary, ShareId, ShareInfo, ShareView};
+use crate::ui::share::{ShareBanner, ShareGone, get_share};
+use crate::ui::viewer::Viewer;
 use crate::ui::widgets::TextFilter;
 pub use filters::chip_counts;
 use server::compare_view;
@@ -68,6 +69,9 @@ enum Loaded {
     Done(Outcome),
 }
 
+/// A share page's share: loading, gone (unknown, revoked, expired), or what it holds.
+type ShareLoad = LocalResource<Result<ShareInfo, AppError>>;
+
 /// The comparison page as a lazily loaded route: built with `cargo leptos --split`, its code
 /// (the biggest part of the app) is a separate wasm file fetched on the first visit to
 /// `/compare`, so the profile list and profile view start faster. [`LazyRoute::data`] is in
@@ -75,21 +79,42 @@ enum Loaded {
 /// hackernews' `StoryRoute` does).
 ///
 /// [`LazyRoute::data`]: leptos_router::LazyRoute::data
+///
+/// The same route serves share pages (`/s/{id}`): the [`Viewer`] is then the share,
+/// read-only, and a profile share opens the profile view.
 pub struct CompareRoute {
     view_state: Memo<ViewState>,
     data: LocalResource<Result<Loaded, AppError>>,
+    viewer: Viewer,
+    share: Option<ShareLoad>,
 }
 
 #[leptos_router::lazy_route]
 impl leptos_router::LazyRoute for CompareRoute {
     fn data() -> Self {
-        let ctx = SessionCtx::use_ctx();
+        let share_param = use_params_map().with_untracked(|p| p.get("share"));
+        let (viewer, share) = match share_param {
+            None => (Viewer::session(), None),
+            Some(text) => {
+                let id = ShareId::parse(&text).ok();
+                let info: ShareLoad = LocalResource::new(move || async move {
+                    match id {
+                        Some(id) => get_share(id).await,
+                        None => Err(AppError::NotFound("no such share".into())),
+                    }
+                });
+                let profiles =
+                    Signal::derive(move || info.get().and_then(Result::ok).map(|i| i.profiles));
+                (Viewer::share(id, profiles), Some(info))
+            }
+        };
+        let ctx = viewer;
         let query = use_query_map();
         let view_state = Memo::new(move |_| query.with(ViewState::from_query));
         // Only the request's fields refetch: sorting, paging and filtering stay local.
         let req = Memo::new(move |_| view_state.with(|v| v.req.clone()));
         let data = LocalResource::new(move || {
-            let (session, req) = (ctx.id.get(), req.get());
+            let (session, req) = (ctx.access.get(), req.get());
             async move {
                 if !req.is_complete() {
                     return Ok(Loaded::Incomplete);
@@ -103,24 +128,65 @@ impl leptos_router::LazyRoute for CompareRoute {
                     .map_err(|e| ctx.check(e))
             }
         });
-        CompareRoute { view_state, data }
+        CompareRoute {
+            view_state,
+            data,
+            viewer,
+            share,
+        }
     }
 
     fn view(this: Self) -> AnyView {
-        let CompareRoute { view_state, data } = this;
-        view! { <ComparePage view_state data/> }.into_any()
+        let CompareRoute {
+            view_state,
+            data,
+            viewer,
+            share,
+        } = this;
+        let Some(share) = share else {
+            return view! { <ComparePage view_state data viewer/> }.into_any();
+        };
+        view! {
+            <Suspense fallback=|| view! { <p class="loading" data-testid="loading">"Opening the share…"</p> }>
+                {move || Suspend::new(async move {
+                    match share.await {
+                        Err(_) => view! { <ShareGone/> }.into_any(),
+                        Ok(info) => {
+                            let kind = info.view.clone();
+                            let banner = view! { <ShareBanner info/> };
+                            match kind {
+                                ShareView::Compare { .. } => view! { {banner} <ComparePage view_state data viewer/> }.into_any(),
+                                ShareView::Profile { id } => view! { {banner} <SharedProfile id viewer/> }.into_any(),
+                            }
+                        }
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
     }
+}
+
+/// A profile share: the profile view, reading from the share.
+#[component]
+fn SharedProfile(id: ProfileId, viewer: Viewer) -> impl IntoView {
+    provide_context(viewer);
+    view! { <crate::ui::profile_view::ProfileView pid=Signal::stored(Some(id))/> }
 }
 
 #[component]
 fn ComparePage(
     view_state: Memo<ViewState>,
     data: LocalResource<Result<Loaded, AppError>>,
+    viewer: Viewer,
 ) -> impl IntoView {
+    // The components below read whose profiles they show from here.
+    provide_context(viewer);
     let navigate = use_navigate();
+    let path = viewer.compare_path();
     let apply = Callback::new(move |v: ViewState| {
         navigate(
-            &format!("/compare?{}", v.to_query()),
+            &format!("{path}?{}", v.to_query()),
             NavigateOptions {
                 replace: true,
                 scroll: false,
@@ -145,6 +211,11 @@ fn ComparePage(
             }>
                 {move || Suspend::new(async move {
                     data.await.map(|loaded| match loaded {
+                        Loaded::Incomplete if viewer.read_only() => view! {
+                            <section class="card empty" data-testid="compare-empty">
+                                <p>"Pick profiles to compare: choose a baseline and a candidate above."</p>
+                            </section>
+                        }.into_any(),
                         Loaded::Incomplete => view! {
                             <section class="card empty" data-testid="compare-empty">
                                 <p>"Pick profiles to compare: choose a baseline and a candidate above, or pick A and B on the "<A href="/">"profile list"</A>"."</p>

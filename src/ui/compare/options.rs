@@ -8,14 +8,14 @@ use super::server::export_comparison;
 use super::state::ViewState;
 use crate::engine::compare::Metric;
 use crate::engine::compare::export::Format;
-use crate::model::{CompareRequest, Mode, ProfileId, SessionId};
+use crate::model::{Access, CompareRequest, Mode, ProfileId, ShareTarget};
 use crate::ui::browser;
-use crate::ui::session::SessionCtx;
+use crate::ui::viewer::Viewer;
 
 /// Metric, normalisation, thresholds, exports.
 #[component]
 pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
-    let ctx = SessionCtx::use_ctx();
+    let ctx = Viewer::use_ctx();
     let change = move |f: Box<dyn FnOnce(&mut ViewState)>| {
         let mut v = view_state.get_untracked();
         f(&mut v);
@@ -36,7 +36,7 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
         async move { job.run(ctx).await }
     });
     let export = move |format: Format| {
-        let Some(session) = ctx.id.get_untracked() else {
+        let Some(access) = ctx.access.get_untracked() else {
             return;
         };
         let v = view_state.get_untracked();
@@ -58,7 +58,7 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
             }
         };
         exporting.dispatch(ExportJob {
-            session,
+            access,
             sort: v.sort_column(),
             reverse: v.reverse,
             req: v.req,
@@ -77,6 +77,15 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
         exporting.value().get()
     };
     let mode = move || view_state.with(|v| v.req.mode);
+    // *Share* snapshots the compared profiles and keeps the whole view in the link.
+    let share_target = Signal::derive(move || {
+        view_state.with(|v| {
+            v.req.is_complete().then(|| ShareTarget::Compare {
+                req: v.req.clone(),
+                query: v.to_query(),
+            })
+        })
+    });
     view! {
         <section class="card options">
             <div class="toolbar">
@@ -155,6 +164,7 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
                     <button type="button" class="btn" data-testid="export-csv" on:click=move |_| export(Format::Csv)>"CSV"</button>
                     <button type="button" class="btn" data-testid="export-json" on:click=move |_| export(Format::Json)>"JSON"</button>
                     <button type="button" class="btn" data-testid="export-html" title="one HTML file that opens offline: summary, chart, flame graph, sortable table" on:click=move |_| export(Format::Html)>"Download report"</button>
+                    {(!ctx.read_only()).then(|| view! { <crate::ui::share::ShareButton target=share_target/> })}
                 </div>
             </div>
             {move || status().map(|(ok, m)| view! { <p class={if ok { "ok" } else { "error" }} role="status" data-testid="export-status">{m}</p> })}
@@ -165,7 +175,7 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
 /// One export: what to export and where it goes.
 #[derive(Clone)]
 struct ExportJob {
-    session: SessionId,
+    access: Access,
     req: CompareRequest,
     format: Format,
     sort: Col,
@@ -184,10 +194,10 @@ impl ExportJob {
     }
 
     /// Asks the server for the text, then copies it (Markdown) or saves it (CSV, JSON).
-    async fn run(self, ctx: SessionCtx) -> (bool, String) {
+    async fn run(self, ctx: Viewer) -> (bool, String) {
         let ext = self.ext();
         let text =
-            match export_comparison(self.session, self.req, self.format, self.sort, self.reverse)
+            match export_comparison(self.access, self.req, self.format, self.sort, self.reverse)
                 .await
             {
                 Ok(text) => text,

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 use super::profile_name;
 use super::state::ViewState;
 use crate::model::{Mode, ProfileId};
-use crate::ui::session::SessionCtx;
+use crate::ui::viewer::Viewer;
 
 /// Baseline and candidate pickers with a swap button (or the runs / series lists).
 #[component]
 pub fn Pickers(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
-    let ctx = SessionCtx::use_ctx();
+    let ctx = Viewer::use_ctx();
     let set_side = move |side: char, id: String| {
         let Ok(id) = ProfileId::parse(&id) else {
             return;

@@ -9,33 +9,33 @@ use leptos::server_fn::codec::Json;
 use super::columns::Col;
 use crate::engine::compare::edges::Edges;
 use crate::engine::compare::export::Format;
-use crate::model::{AppError, CompareRequest, Outcome, SessionId};
+use crate::model::{Access, AppError, CompareRequest, Outcome};
 
 /// The comparison the request describes: two-way, runs or matrix.
 #[server(prefix = "/fn", input = Json)]
-pub async fn compare_view(session: SessionId, req: CompareRequest) -> Result<Outcome, AppError> {
+pub async fn compare_view(access: Access, req: CompareRequest) -> Result<Outcome, AppError> {
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
-    Ok((*service::compare(&state, session, &req).await?).clone())
+    Ok((*service::compare(&state, access, &req).await?).clone())
 }
 
 /// Callers and callees, on both sides, of row `row` of a two-way comparison.
 #[server(prefix = "/fn", input = Json)]
 pub async fn compare_edges(
-    session: SessionId,
+    access: Access,
     req: CompareRequest,
     row: usize,
 ) -> Result<Edges, AppError> {
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
-    service::compare_edges(&state, session, &req, row).await
+    service::compare_edges(&state, access, &req, row).await
 }
 
 /// The comparison as Markdown (the 50 largest changes, by change), CSV or JSON (every row,
 /// in the table's order: `sort`, flipped by `reverse`).
 #[server(prefix = "/fn", input = Json)]
 pub async fn export_comparison(
-    session: SessionId,
+    access: Access,
     req: CompareRequest,
     format: Format,
     sort: Col,
@@ -44,9 +44,9 @@ pub async fn export_comparison(
     use crate::engine::compare::export;
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
-    let outcome = service::compare(&state, session, &req).await?;
+    let outcome = service::compare(&state, access, &req).await?;
     if format == Format::Html {
-        return report(&state, session, &req, outcome, sort, reverse).await;
+        return report(&state, access, &req, outcome, sort, reverse).await;
     }
     let limit = (format == Format::Markdown).then_some(50);
     state
@@ -72,7 +72,7 @@ pub async fn export_comparison(
 #[cfg(feature = "ssr")]
 async fn report(
     state: &crate::server::AppState,
-    session: SessionId,
+    access: Access,
     req: &CompareRequest,
     outcome: std::sync::Arc<Outcome>,
     sort: Col,
@@ -83,7 +83,7 @@ async fn report(
     use crate::server::service;
     let name = |first: Option<crate::model::ProfileId>| async move {
         match first {
-            Some(id) => service::profile(state, session, id)
+            Some(id) => service::profile(state, access, id)
                 .await
                 .map(|(m, p)| (m.name, Some(p))),
             None => Ok((String::new(), None)),

@@ -64,13 +64,6 @@ fn ids(s: Option<String>) -> Vec<ProfileId> {
     .unwrap_or_default()
 }
 
-fn join(ids: &[ProfileId]) -> String {
-    ids.iter()
-        .map(ProfileId::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 fn status_name(s: Status) -> &'static str {
     s.as_str()
 }
@@ -147,30 +140,8 @@ impl ViewState {
 
     pub fn to_query(&self) -> String {
         let d = ViewState::default();
-        let mut parts = vec![format!("mode={}", self.req.mode.as_str())];
+        let mut parts = vec![self.req.to_query()];
         let mut put = |k: &str, v: String| parts.push(format!("{k}={}", encode(&v)));
-        put("a", join(&self.req.a));
-        if !self.req.b.is_empty() {
-            put("b", join(&self.req.b));
-        }
-        if self.req.metric != d.req.metric {
-            put("metric", self.req.metric.as_str().to_string());
-        }
-        if self.req.normalize {
-            put("norm", "1".into());
-        }
-        if self.req.min_ms != d.req.min_ms {
-            put("min_ms", self.req.min_ms.to_string());
-        }
-        if self.req.min_pct != d.req.min_pct {
-            put("min_pct", self.req.min_pct.to_string());
-        }
-        if self.req.alpha != d.req.alpha {
-            put("alpha", self.req.alpha.to_string());
-        }
-        if self.req.test != d.req.test {
-            put("test", self.req.test.as_str().to_string());
-        }
         if let Some(col) = self.sort {
             put("sort", col.id());
         }

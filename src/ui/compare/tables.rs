@@ -429,7 +429,7 @@ pub fn RunsView(
                     {format!("within noise {}", fmt::count(s.within_noise as i64))}
                 </button>
                 <FilterBox view_state apply/>
-                <CompareMerged view_state/>
+                {(!crate::ui::viewer::Viewer::use_ctx().read_only()).then(|| view! { <CompareMerged view_state/> })}
             </div>
             <div class="table-wrap">
                 <table class="data runs" data-testid="runs-table" data-rows=move || order.with(Vec::len)>

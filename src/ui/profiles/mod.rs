@@ -1,6 +1,6 @@
 //! The home page: upload (drag and drop or picker, a progress bar per file) and the
 //! session's profile list, where profiles are opened, downloaded, deleted, and picked
-//! for a comparison.
+//! for a comparison, and the session's share links.
 
 pub mod list;
 mod upload;
@@ -12,5 +12,6 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <upload::UploadZone/>
         <list::ProfileList/>
+        <crate::ui::share::SharesCard/>
     }
 }
