@@ -25,7 +25,7 @@ pub struct ShareId([u8; SHARE_ID_LEN]);
 impl ShareId {
     /// A fresh id from the operating system's random source.
     #[cfg(feature = "ssr")]
-    pub fn new() -> ShareId {
+    pub fn random() -> ShareId {
         let mut random = [0u8; BYTES];
         getrandom::fill(&mut random).expect("the OS random source works");
         let mut out = [0u8; SHARE_ID_LEN];
@@ -171,8 +171,8 @@ mod tests {
     #[cfg(feature = "ssr")]
     #[test]
     fn fresh_ids_parse_and_differ() {
-        let a = ShareId::new();
-        let b = ShareId::new();
+        let a = ShareId::random();
+        let b = ShareId::random();
         assert_eq!(a.as_str().len(), 32);
         assert_eq!(ShareId::parse(a.as_str()).unwrap(), a);
         assert!(a.ct_eq(&a) && !a.ct_eq(&b));

@@ -663,7 +663,7 @@ pub async fn create_share(
     let now = now_ms();
     let ttl_ms = (state.config.share_ttl_days * 86_400_000.0) as i64;
     let record = ShareRecord {
-        id: ShareId::new(),
+        id: ShareId::random(),
         owner: id,
         view,
         created_ms: now,

@@ -261,7 +261,7 @@ mod tests {
 
     fn share(profiles: Vec<ProfileSummary>, expires_ms: i64) -> ShareRecord {
         ShareRecord {
-            id: ShareId::new(),
+            id: ShareId::random(),
             owner: SessionId::new(),
             view: ShareView::Profile { id: profiles[0].id },
             created_ms: 0,
