@@ -103,12 +103,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Sid {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let not_found = || AppError::from(super::store::StoreError::ShareNotFound);
         let Path(text) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| not_found())?;
-        Ok(Sid(ShareId::parse(&text).map_err(|_| not_found())?))
+            .map_err(|_| AppError::from(super::store::StoreError::ShareNotFound))?;
+        Ok(Sid(share_id(&text)?))
     }
+}
+
+/// A share id from a path segment; a malformed one is an unknown share (404).
+fn share_id(text: &str) -> Result<ShareId, AppError> {
+    ShareId::parse(text).map_err(|_| super::store::StoreError::ShareNotFound.into())
 }
 
 /// A JSON body, its rejection as a JSON 400.
@@ -270,8 +274,7 @@ async fn share_profile_raw(
     State(state): State<AppState>,
     Path((share, pid)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let share = ShareId::parse(&share)
-        .map_err(|_| AppError::from(super::store::StoreError::ShareNotFound))?;
+    let share = share_id(&share)?;
     let pid = ProfileId::parse(&pid)?;
     let (meta, bytes) = service::raw(&state, Access::Share(share), pid).await?;
     Ok(attachment(&meta, bytes))

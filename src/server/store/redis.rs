@@ -262,6 +262,28 @@ impl RedisStore {
     fn conn(&self) -> ConnectionManager {
         self.conn.clone()
     }
+
+    /// The values of the session's hash `<session>:<suffix>` (`p`: profiles, `sh`:
+    /// shares); `SessionNotFound` when the session does not exist.
+    async fn session_hash_values(
+        &self,
+        id: SessionId,
+        suffix: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut c = self.conn();
+        let key = session_key(id);
+        // Not a MULTI transaction: at maxmemory Redis refuses to queue even reads in one.
+        let (exists, values): (bool, Vec<String>) = redis::pipe()
+            .exists(&key)
+            .hvals(format!("{key}:{suffix}"))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        if !exists {
+            return Err(StoreError::SessionNotFound);
+        }
+        Ok(values)
+    }
 }
 
 #[async_trait]
@@ -405,18 +427,7 @@ impl Store for RedisStore {
     }
 
     async fn list(&self, id: SessionId) -> Result<Vec<ProfileSummary>, StoreError> {
-        let mut c = self.conn();
-        let key = session_key(id);
-        // Not a MULTI transaction: at maxmemory Redis refuses to queue even reads in one.
-        let (exists, metas): (bool, Vec<String>) = redis::pipe()
-            .exists(&key)
-            .hvals(format!("{key}:p"))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        if !exists {
-            return Err(StoreError::SessionNotFound);
-        }
+        let metas = self.session_hash_values(id, "p").await?;
         let mut out: Vec<ProfileSummary> = metas
             .iter()
             .filter_map(|m| serde_json::from_str(m).ok())
@@ -534,17 +545,7 @@ impl Store for RedisStore {
     }
 
     async fn shares(&self, owner: SessionId) -> Result<Vec<ShareRecord>, StoreError> {
-        let mut c = self.conn();
-        let key = session_key(owner);
-        let (exists, records): (bool, Vec<String>) = redis::pipe()
-            .exists(&key)
-            .hvals(format!("{key}:sh"))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        if !exists {
-            return Err(StoreError::SessionNotFound);
-        }
+        let records = self.session_hash_values(owner, "sh").await?;
         let now = now_ms();
         let mut out: Vec<ShareRecord> = records
             .iter()
