@@ -118,6 +118,10 @@ fn shares_are_read_only_snapshots_with_limits(backend: Backend) {
             400,
         ),
         (json!({"baseline": a, "candidate": b, "query": "a=\n"}), 400),
+        (
+            json!({"baseline": a, "candidate": b, "query": "q=".to_string() + &"x".repeat(4095)}),
+            400,
+        ),
         (json!({"baseline": a, "candidate": b, "colour": 1}), 400),
         (json!({"baseline": a, "candidate": unknown}), 404),
     ] {
