@@ -270,6 +270,56 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// If the next object is a tuple of three items that nothing refers back to — every
+    /// key cProfile writes: `(file, line, name)`, made afresh for each use — reads its
+    /// items without building the tuple. Otherwise consumes nothing.
+    pub fn plain_triple(&mut self) -> Result<Option<[Value; 3]>, MarshalError> {
+        let three = match self.data.get(self.pos..self.pos + 5) {
+            Some([b')', 3, ..]) => 2,
+            Some([b'(', 3, 0, 0, 0]) => 5,
+            _ => return Ok(None),
+        };
+        if self.depth >= MAX_DEPTH {
+            return Err(MarshalError::TooDeep(self.pos));
+        }
+        self.pos += three;
+        self.depth += 1;
+        let items = (|| Ok([self.value()?, self.value()?, self.value()?]))();
+        self.depth -= 1;
+        items.map(Some)
+    }
+
+    /// Reads an object that must not be NULL, taking the numbers a stats tuple is made of
+    /// — unflagged `int`s and binary floats, and back-references — without the general
+    /// decoder.
+    pub fn number(&mut self) -> Result<Value, MarshalError> {
+        let at = self.pos;
+        match self.data.get(at..at + 9) {
+            Some([b'i', a, b, c, d, ..]) => {
+                self.pos += 5;
+                Ok(Value::Int(i32::from_le_bytes([*a, *b, *c, *d]) as i64))
+            }
+            Some([b'g', bytes @ ..]) => {
+                self.pos += 9;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(bytes);
+                Ok(Value::Float(f64::from_le_bytes(a)))
+            }
+            Some([b'r', a, b, c, d, ..]) => {
+                match self.refs.get(u32::from_le_bytes([*a, *b, *c, *d]) as usize) {
+                    Some(Some(v @ (Value::Int(_) | Value::Float(_)))) => {
+                        let v = v.clone();
+                        self.pos += 5;
+                        Ok(v)
+                    }
+                    // Out of range, unfinished or another type: the general path says so.
+                    _ => self.value(),
+                }
+            }
+            _ => self.value(),
+        }
+    }
+
     /// Like [`Reader::dict_start`], for a dict that nothing refers back to.
     pub fn plain_dict_start(&mut self) -> bool {
         if self.data.get(self.pos) == Some(&b'{') {
@@ -309,6 +359,22 @@ impl<'a> Reader<'a> {
     fn text(&mut self, n: usize) -> Result<Arc<str>, MarshalError> {
         let bytes = self.take(n)?;
         let s = text(bytes);
+        self.charge(s.len() + ARC_COST)?;
+        Ok(s)
+    }
+
+    /// `n` bytes of the ASCII string types (`a`, `A`, `z`, `Z`), charged. CPython reads
+    /// them as Latin-1 (`PyUnicode_1BYTE_KIND`), which only crafted data makes matter; the
+    /// ASCII check is cheaper than UTF-8 validation, and names are most of a dump.
+    fn ascii_text(&mut self, n: usize) -> Result<Arc<str>, MarshalError> {
+        let bytes = self.take(n)?;
+        let s: Arc<str> = if bytes.is_ascii() {
+            // SAFETY: ASCII bytes are valid UTF-8.
+            Arc::from(unsafe { std::str::from_utf8_unchecked(bytes) })
+        } else {
+            bytes.iter().map(|&b| b as char).collect::<String>().into()
+        };
+        // Latin-1 bytes take at most two bytes each in UTF-8.
         self.charge(s.len() + ARC_COST)?;
         Ok(s)
     }
@@ -400,9 +466,13 @@ impl<'a> Reader<'a> {
                 self.charge(n + ARC_COST)?;
                 Some(Value::Bytes(Arc::from(self.take(n)?)))
             }
-            b'u' | b'a' | b'A' => {
+            b'u' => {
                 let n = self.len(1)?;
                 Some(Value::Str(self.text(n)?))
+            }
+            b'a' | b'A' => {
+                let n = self.len(1)?;
+                Some(Value::Str(self.ascii_text(n)?))
             }
             b't' => {
                 let n = self.len(1)?;
@@ -415,7 +485,7 @@ impl<'a> Reader<'a> {
             }
             b'z' | b'Z' => {
                 let n = self.byte()? as usize;
-                Some(Value::Str(self.text(n)?))
+                Some(Value::Str(self.ascii_text(n)?))
             }
             b'R' => {
                 let i = self.i32()?;
@@ -952,6 +1022,21 @@ mod tests {
     fn ref_to_unfinished_container_is_an_error() {
         let data = b"\xa9\x01r\x00\x00\x00\x00";
         assert!(matches!(read(data), Err(MarshalError::Bad { .. })));
+    }
+
+    /// The ASCII types hold Latin-1 for CPython (`PyUnicode_1BYTE_KIND`); `u` is UTF-8.
+    #[test]
+    fn ascii_string_types_read_as_latin1() {
+        assert_eq!(read(b"z\x03abc").unwrap(), Value::Str("abc".into()));
+        assert_eq!(read(b"z\x02\xe9t").unwrap(), Value::Str("\u{e9}t".into()));
+        assert_eq!(
+            read(b"a\x01\x00\x00\x00\xff").unwrap(),
+            Value::Str("\u{ff}".into())
+        );
+        assert_eq!(
+            read(b"u\x02\x00\x00\x00\xc3\xa9").unwrap(),
+            Value::Str("\u{e9}".into())
+        );
     }
 
     #[test]

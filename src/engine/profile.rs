@@ -18,11 +18,19 @@ use super::stacks::{self, FoldedError, Sampling, Stacks};
 use super::trace::{self, Trace};
 
 /// A function as pstats identifies it: `(file, line, name)`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FunctionKey {
     pub file: Arc<str>,
     pub line: i64,
     pub name: Arc<str>,
+}
+
+/// Field by field like the derived one, cheapest and most telling first: keys of one file
+/// share a long name, so comparing it first wasted most comparisons.
+impl PartialEq for FunctionKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.line == other.line && self.name == other.name && self.file == other.file
+    }
 }
 
 impl FunctionKey {
@@ -58,7 +66,7 @@ impl FunctionKey {
             None => {
                 out.push_str(&self.file);
                 out.push(':');
-                push_int(out, self.line);
+                super::pyfmt::push_int_right(out, self.line, 0);
                 out.push('(');
                 out.push_str(&self.name);
                 out.push(')');
@@ -94,24 +102,6 @@ impl FunctionKey {
             name: self.name.clone(),
         }
     }
-}
-
-fn push_int(s: &mut String, n: i64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        s.push('-');
-    }
-    s.push_str(std::str::from_utf8(&buf[at..]).expect("ASCII digits"));
 }
 
 impl fmt::Display for FunctionKey {
@@ -332,6 +322,8 @@ struct Builder {
     keys: HashMap<usize, (Value, FunctionKey), foldhash::fast::RandomState>,
     /// The same for names that need converting (byte strings, code objects).
     names: HashMap<usize, (Value, Arc<str>), foldhash::fast::RandomState>,
+    /// A callers list being read, reused from function to function.
+    scratch: Vec<(FunctionKey, CallerStats)>,
 }
 
 impl Builder {
@@ -342,6 +334,7 @@ impl Builder {
             text: 0,
             keys: HashMap::default(),
             names: HashMap::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -392,6 +385,16 @@ impl Builder {
         if let Some(addr) = shared {
             self.keys.insert(addr, (v.clone(), key.clone()));
         }
+        Ok(key)
+    }
+
+    /// A key read as its three items ([`Reader::plain_triple`]): nothing else holds the
+    /// tuple, so there is no shared conversion to look up.
+    fn key_items(&mut self, items: &[Value; 3]) -> Result<FunctionKey, KeyError> {
+        let [file, line, name] = items;
+        let key = key_of_items([file, line, name], &mut |name| self.name(name))
+            .map_err(KeyError::Shape)?;
+        self.count_text(&key).map_err(KeyError::Budget)?;
         Ok(key)
     }
 
@@ -495,20 +498,27 @@ impl Profile {
         let mut builder = Builder::new(budget);
         let mut index = 0;
         let mut sampled_marker = false;
-        while let Some(k) = r.object()? {
-            // profiling.sampling's `--pstats` marks its dumps with `("__sampled__",): True`
-            // (`PstatsCollector._dump_stats`).
-            if is_sampled_marker(&k) {
-                let v = r.value()?;
-                sampled_marker = matches!(v, Value::Bool(true));
-                r.release();
-                continue;
+        loop {
+            let key = if let Some(items) = r.plain_triple()? {
+                // cProfile's keys are fresh tuples: read without building one.
+                profile.python2 |= matches!(items[0], Value::Bytes(_));
+                builder.key_items(&items)
+            } else {
+                let Some(k) = r.object()? else { break };
+                // profiling.sampling's `--pstats` marks its dumps with `("__sampled__",):
+                // True` (`PstatsCollector._dump_stats`).
+                if is_sampled_marker(&k) {
+                    let v = r.value()?;
+                    sampled_marker = matches!(v, Value::Bool(true));
+                    r.release();
+                    continue;
+                }
+                profile.python2 |= is_python2_key(&k);
+                builder.key(&k)
             }
-            let key = builder.key(&k).map_err(|e| e.at(index))?;
-            profile.python2 |= is_python2_key(&k);
-            drop(k);
+            .map_err(|e| e.at(index))?;
             let f = read_function(&mut r, &mut builder, key).map_err(|e| e.at(index))?;
-            profile.insert(f);
+            profile.functions.push(f);
             // The entry's own objects are gone now; only the reference table stays.
             r.release();
             index += 1;
@@ -519,6 +529,7 @@ impl Profile {
         if profile.is_empty() {
             return Err(ProfileError::Empty);
         }
+        profile.index_read();
         if sampled_marker {
             // tt = direct samples × interval: the interval is any tt / cc.
             let interval = profile
@@ -741,6 +752,43 @@ impl Profile {
             Entry::Vacant(e) => {
                 e.insert(self.functions.len());
                 self.functions.push(f);
+            }
+        }
+    }
+
+    /// Indexes functions pushed in dump order, at once (one allocation, no rehashing as
+    /// the map grows). A repeated key keeps its first position and its last value, as
+    /// [`Profile::insert`] would have it.
+    fn index_read(&mut self) {
+        let mut index = HashMap::with_capacity_and_hasher(self.functions.len(), Default::default());
+        let mut repeats = Vec::new();
+        for i in 0..self.functions.len() {
+            match index.entry(self.functions[i].key.clone()) {
+                Entry::Occupied(e) => {
+                    // The later value moves to the first position; the earlier one is
+                    // left at `i` to be dropped.
+                    self.functions.swap(*e.get(), i);
+                    repeats.push(i);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+            }
+        }
+        self.index = index;
+        if !repeats.is_empty() {
+            let mut keep = vec![true; self.functions.len()];
+            for i in repeats {
+                keep[i] = false;
+            }
+            let mut i = 0;
+            self.functions.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+            self.index.clear();
+            for (i, f) in self.functions.iter().enumerate() {
+                self.index.insert(f.key.clone(), i);
             }
         }
     }
@@ -1052,6 +1100,14 @@ fn key_with(
             t.len()
         ));
     };
+    key_of_items([file, line, name], convert)
+}
+
+/// A key from the three items of its tuple.
+fn key_of_items(
+    [file, line, name]: [&Value; 3],
+    convert: &mut dyn FnMut(&Value) -> Option<Arc<str>>,
+) -> Result<FunctionKey, String> {
     let file = match file {
         Value::Str(s) => s.clone(),
         Value::Bytes(_) => convert(file).expect("bytes convert"),
@@ -1187,24 +1243,33 @@ fn read_function(
     if n != 5 {
         return Err(shape(format!("stats have {n} items, {STATS_SHAPE}")));
     }
-    let cc = count(&r.value()?, "cc").map_err(shape)?;
-    let nc = count(&r.value()?, "nc").map_err(shape)?;
-    let tt = time(&r.value()?, "tt").map_err(shape)?;
-    let ct = time(&r.value()?, "ct").map_err(shape)?;
+    let cc = count(&r.number()?, "cc").map_err(shape)?;
+    let nc = count(&r.number()?, "nc").map_err(shape)?;
+    let tt = time(&r.number()?, "tt").map_err(shape)?;
+    let ct = time(&r.number()?, "ct").map_err(shape)?;
     let callers = if r.plain_dict_start() {
-        let mut list = Vec::new();
-        while let Some(k) = r.object()? {
+        // Collected in the builder's scratch list, then copied once at its exact size:
+        // growing each function's own list took a third of the allocations.
+        let mut list = std::mem::take(&mut b.scratch);
+        list.clear();
+        loop {
+            let caller = if let Some(items) = r.plain_triple()? {
+                b.key_items(&items)
+            } else {
+                let Some(k) = r.object()? else { break };
+                b.key(&k)
+            };
             b.count_edges(1).map_err(EntryError::Budget)?;
-            let caller = b.key(&k).map_err(|e| match e {
+            let caller = caller.map_err(|e| match e {
                 KeyError::Shape(e) => shape(format!("caller {e}")),
                 KeyError::Budget(e) => EntryError::Budget(e),
             })?;
             let stats = match r.plain_tuple_start()? {
                 Some(4) => CallerStats::Full {
-                    nc: count(&r.value()?, "caller nc").map_err(shape)?,
-                    cc: count(&r.value()?, "caller cc").map_err(shape)?,
-                    tt: time(&r.value()?, "caller tt").map_err(shape)?,
-                    ct: time(&r.value()?, "caller ct").map_err(shape)?,
+                    nc: count(&r.number()?, "caller nc").map_err(shape)?,
+                    cc: count(&r.number()?, "caller cc").map_err(shape)?,
+                    tt: time(&r.number()?, "caller tt").map_err(shape)?,
+                    ct: time(&r.number()?, "caller ct").map_err(shape)?,
                 },
                 Some(_) => return Err(shape(format!("caller stats are a tuple, {CALLER_SHAPE}"))),
                 None => caller_stats_from(&r.value()?).map_err(shape)?,
@@ -1212,7 +1277,9 @@ fn read_function(
             list.push((caller, stats));
         }
         dedup_callers(&mut list);
-        list
+        let exact: Vec<_> = list.drain(..).collect();
+        b.scratch = list;
+        exact
     } else {
         let v = r.value()?;
         callers_from(b, &v).map_err(|e| e.prefixed(&key))?
@@ -1247,6 +1314,27 @@ fn dedup_callers(list: &mut Vec<(FunctionKey, CallerStats)>) {
     if list.len() <= 8 && !(1..list.len()).any(|i| list[..i].iter().any(|(k, _)| *k == list[i].0)) {
         return;
     }
+    // Longer lists: equal keys have equal fingerprints (a fixed hash of the key), so sorting
+    // them puts any repeat in a run of equal fingerprints, checked exactly; cheaper than a
+    // hash map of keys. A long run (crafted collisions) takes the map.
+    let mut prints: Vec<(u64, usize)> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (fingerprint(k), i))
+        .collect();
+    prints.sort_unstable();
+    let mut repeat = false;
+    for run in prints.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() > 8
+            || (1..run.len()).any(|i| run[..i].iter().any(|a| list[a.1].0 == list[run[i].1].0))
+        {
+            repeat = true;
+            break;
+        }
+    }
+    if !repeat {
+        return;
+    }
     let mut first: HashMap<&FunctionKey, usize, foldhash::fast::RandomState> = HashMap::default();
     let mut moves: Vec<(usize, usize)> = Vec::new();
     for (i, (k, _)) in list.iter().enumerate() {
@@ -1270,6 +1358,16 @@ fn dedup_callers(list: &mut Vec<(FunctionKey, CallerStats)>) {
         i += 1;
         !drop[i - 1]
     });
+}
+
+/// A hash of what distinguishes keys cheaply: equal keys always get equal fingerprints.
+fn fingerprint(k: &FunctionKey) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+    h.write_i64(k.line);
+    h.write(k.name.as_bytes());
+    h.write(k.file.as_bytes());
+    h.finish()
 }
 
 fn caller_stats_from(v: &Value) -> Result<CallerStats, String> {
@@ -1366,6 +1464,70 @@ mod tests {
             FunctionKey::new("/x/y/a.py", 3, "f").strip_path().display(),
             "a.py:3(f)"
         );
+    }
+
+    /// A marshal dict may repeat keys (a Python dict never does): as `marshal.load`
+    /// builds the dict, the last value wins in the first one's place, for the functions
+    /// and inside a callers dict (short lists and long ones take different paths).
+    #[test]
+    fn repeated_keys_keep_the_first_place_and_the_last_value() {
+        use std::sync::Arc;
+        let key = |name: &str| {
+            Value::Tuple(Arc::new([
+                Value::Str("m.py".into()),
+                Value::Int(1),
+                Value::Str(name.into()),
+            ]))
+        };
+        let edge = |n: i64| {
+            Value::Tuple(Arc::new([
+                Value::Int(n),
+                Value::Int(n),
+                Value::Float(0.5),
+                Value::Float(0.5),
+            ]))
+        };
+        let stats = |cc: i64, callers: &[(&str, i64)]| {
+            let callers: Vec<(Value, Value)> =
+                callers.iter().map(|&(k, n)| (key(k), edge(n))).collect();
+            Value::Tuple(Arc::new([
+                Value::Int(cc),
+                Value::Int(cc),
+                Value::Float(1.0),
+                Value::Float(1.0),
+                Value::Dict(callers.into()),
+            ]))
+        };
+        let many: Vec<(String, i64)> = (0..12).map(|i| (format!("c{i}"), i)).collect();
+        let mut long: Vec<(&str, i64)> = many.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        long.push(("c3", 99));
+        let dump = marshal::write(&Value::Dict(
+            vec![
+                (key("a"), stats(1, &[("x", 1), ("y", 2), ("x", 3)])),
+                (key("b"), stats(2, &long)),
+                (key("a"), stats(3, &[])),
+                (key("c"), stats(4, &[])),
+                (key("a"), stats(5, &[("z", 1)])),
+            ]
+            .into(),
+        ));
+        let p = Profile::parse(&dump).unwrap();
+        let names: Vec<&str> = p.functions().iter().map(|f| &*f.key.name).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(p.functions()[0].cc, 5);
+        assert_eq!(p.get(&FunctionKey::new("m.py", 1, "c")).unwrap().cc, 4);
+        assert_eq!(p.position(&FunctionKey::new("m.py", 1, "c")), Some(2));
+        let b = &p.functions()[1].callers;
+        assert_eq!(b.len(), 12);
+        assert_eq!(&*b[3].0.name, "c3");
+        assert!(matches!(b[3].1, CallerStats::Full { nc: 99, .. }));
+        let dump = marshal::write(&Value::Dict(
+            vec![(key("a"), stats(1, &[("x", 1), ("y", 2), ("x", 3)]))].into(),
+        ));
+        let p = Profile::parse(&dump).unwrap();
+        let a = &p.functions()[0].callers;
+        assert_eq!(a.len(), 2);
+        assert!(matches!(a[0].1, CallerStats::Full { nc: 3, .. }));
     }
 
     #[test]

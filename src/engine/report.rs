@@ -7,13 +7,15 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
 use super::profile::{CallerStats, FunctionKey, Profile};
 use super::py2dict::{self, Py2Dict, key_hash};
-use super::pyfmt::{bytes_repr, f8, float_repr, push_f8, str_repr};
+use super::pyfmt::{
+    bytes_repr, f8, float_repr, push_f8, push_int_right, push_ratio_right, str_repr,
+};
 
 /// A column pstats can sort on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,13 +154,13 @@ pub struct Source {
 pub struct Report {
     files: Vec<String>,
     profile: Arc<Profile>,
-    /// Length of each function's pstats name, in characters (what `ljust` counts). The
+    /// Length of each function's pstats name, in characters (what `ljust` counts), and
+    /// the longest: worked out when a callers or callees listing first needs them. The
     /// names themselves are written straight into the output when printed.
-    name_len: Vec<usize>,
+    name_len: OnceLock<(Vec<usize>, usize)>,
     total_calls: i64,
     prim_calls: i64,
     total_tt: f64,
-    max_name_len: usize,
     /// Print as Python 2.7's pstats (every source was a Python 2 dump).
     python2: bool,
     /// `fcn_list` and `sort_type` once sorted.
@@ -238,7 +240,6 @@ impl Report {
                 .collect(),
             _ => (0..report.profile.len()).collect(),
         };
-        report.refresh_name_lengths();
         report
     }
 
@@ -260,20 +261,33 @@ impl Report {
             prim_calls: p.primitive_calls(),
             total_tt: p.total_time(),
             profile: p,
-            name_len: Vec::new(),
-            max_name_len: 0,
+            name_len: OnceLock::new(),
             order: None,
         }
     }
 
-    fn refresh_name_lengths(&mut self) {
-        self.name_len = self
-            .profile
-            .functions()
-            .iter()
-            .map(|f| f.key.display_len())
-            .collect();
-        self.max_name_len = self.name_len.iter().copied().max().unwrap_or(0);
+    fn name_lengths(&self) -> &(Vec<usize>, usize) {
+        self.name_len.get_or_init(|| {
+            let lens: Vec<usize> = self
+                .profile
+                .functions()
+                .iter()
+                .map(|f| f.key.display_len())
+                .collect();
+            let max = lens.iter().copied().max().unwrap_or(0);
+            (lens, max)
+        })
+    }
+
+    /// The name column's width for a listing of `list` (pstats' `max_name_len` + 2).
+    fn name_width(&self, list: &[usize]) -> usize {
+        let (lens, max) = self.name_lengths();
+        let width = if list.len() < lens.len() {
+            list.iter().map(|&i| lens[i]).max().unwrap_or(0)
+        } else {
+            *max
+        };
+        width + 2
     }
 
     fn display_names(&self) -> Vec<String> {
@@ -311,7 +325,7 @@ impl Report {
         };
         self.profile = Arc::new(stripped);
         self.order = None;
-        self.refresh_name_lengths();
+        self.name_len = OnceLock::new();
     }
 
     /// `sort_stats(*keys)`; no keys forgets the order.
@@ -400,12 +414,12 @@ impl Report {
     /// The functions a print method would list, in order, after the restrictions.
     pub fn selected(&self, restrictions: &[Restriction]) -> Vec<usize> {
         let mut ignored = String::new();
-        self.print_list(&mut ignored, restrictions).1
+        self.print_list(&mut ignored, restrictions)
     }
 
     /// `get_print_list`: applies the restrictions and writes the ordering message (only
     /// when something is left). Returns the name column width and the chosen functions.
-    fn print_list(&self, out: &mut String, restrictions: &[Restriction]) -> (usize, Vec<usize>) {
+    fn print_list(&self, out: &mut String, restrictions: &[Restriction]) -> Vec<usize> {
         let (mut list, mut msg) = match &self.order {
             Some((order, description)) if !order.is_empty() => {
                 (order.clone(), format!("   Ordered by: {description}\n"))
@@ -452,16 +466,11 @@ impl Report {
             }
         }
         if list.is_empty() {
-            return (0, list);
+            return list;
         }
         out.push_str(&msg);
         out.push('\n');
-        let width = if list.len() < self.name_len.len() {
-            list.iter().map(|&i| self.name_len[i]).max().unwrap_or(0)
-        } else {
-            self.max_name_len
-        };
-        (width + 2, list)
+        list
     }
 
     /// `print_stats(*restrictions)`.
@@ -487,10 +496,18 @@ impl Report {
         }
         let _ = writeln!(out, "in {:.3} seconds", self.total_tt);
         out.push('\n');
-        let (_, list) = self.print_list(&mut out, restrictions);
+        let list = self.print_list(&mut out, restrictions);
         if !list.is_empty() {
             out.push_str(
                 "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n",
+            );
+            // One allocation: 46 bytes of numbers a line (more only for huge counts), the
+            // name and up to 24 bytes of line number and punctuation.
+            let functions = self.profile.functions();
+            out.reserve(
+                list.iter()
+                    .map(|&i| 70 + functions[i].key.file.len() + functions[i].key.name.len())
+                    .sum(),
             );
             for &i in &list {
                 self.print_line(&mut out, i);
@@ -503,10 +520,11 @@ impl Report {
     fn print_line(&self, out: &mut String, i: usize) {
         let f = &self.profile.functions()[i];
         if f.nc == f.cc {
-            let _ = write!(out, "{:>9} ", f.nc);
+            push_int_right(out, f.nc, 9);
         } else {
-            let _ = write!(out, "{:>9} ", format!("{}/{}", f.nc, f.cc));
+            push_ratio_right(out, f.nc, f.cc, 9);
         }
+        out.push(' ');
         push_f8(out, f.tt);
         out.push(' ');
         if f.nc == 0 {
@@ -530,8 +548,9 @@ impl Report {
     /// `print_callers(*restrictions)`.
     pub fn print_callers(&self, restrictions: &[Restriction]) -> String {
         let mut out = String::new();
-        let (width, list) = self.print_list(&mut out, restrictions);
+        let list = self.print_list(&mut out, restrictions);
         if !list.is_empty() {
+            let width = self.name_width(&list);
             self.call_heading(&mut out, width, "was called by...");
             for &i in &list {
                 let f = &self.profile.functions()[i];
@@ -547,8 +566,9 @@ impl Report {
     /// `print_callees(*restrictions)`.
     pub fn print_callees(&self, restrictions: &[Restriction]) -> String {
         let mut out = String::new();
-        let (width, list) = self.print_list(&mut out, restrictions);
+        let list = self.print_list(&mut out, restrictions);
         if !list.is_empty() {
+            let width = self.name_width(&list);
             let mut callees = self.profile.callee_index();
             self.call_heading(&mut out, width, "called...");
             for &i in &list {
@@ -587,7 +607,7 @@ impl Report {
         arrow: &str,
     ) {
         self.profile.functions()[source].key.write_display(out);
-        let pad = width.saturating_sub(self.name_len[source]);
+        let pad = width.saturating_sub(self.name_lengths().0[source]);
         out.extend(std::iter::repeat_n(' ', pad));
         out.push_str(arrow);
         if calls.is_empty() {
