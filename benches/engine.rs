@@ -7,6 +7,10 @@
 
 use std::path::PathBuf;
 
+/// What the `profdiff` binary uses (src/main.rs), so these numbers are what it does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use profdiff::engine::compare::{Options, compare};
 use profdiff::engine::{CallerStats, Function, FunctionKey, Profile, Report, SortKey, Source};

@@ -23,3 +23,7 @@ fn main() {
     }
     println!("{size}");
 }
+
+/// As the `profdiff` binary (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

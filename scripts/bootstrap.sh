@@ -37,6 +37,11 @@ apt_install() {
 }
 
 # --- Rust side -------------------------------------------------------------------------
+# A C compiler: the server binary's allocator (mimalloc) is C, built by the cc crate.
+if ! have cc; then
+    apt_install gcc libc6-dev
+fi
+
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     say "installing Rust target wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown

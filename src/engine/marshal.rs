@@ -289,6 +289,36 @@ impl<'a> Reader<'a> {
         items.map(Some)
     }
 
+    /// The reference-table slot the next object names, if it is a back-reference (`r`),
+    /// unchecked: the caller knows the slot is a finished object (it saw it finish, by
+    /// [`Reader::next_slot`]) before calling [`Reader::skip_ref`]. Not looking at the
+    /// table here saves a cache miss per caller edge on large dumps.
+    pub fn peek_ref(&self) -> Option<usize> {
+        match self.data.get(self.pos..self.pos + 5) {
+            Some([b'r', a, b, c, d]) => Some(u32::from_le_bytes([*a, *b, *c, *d]) as usize),
+            _ => None,
+        }
+    }
+
+    /// Consumes the back-reference [`Reader::peek_ref`] found, without cloning its object;
+    /// only for a slot whose object was read to its end.
+    pub fn skip_ref(&mut self) {
+        debug_assert!(matches!(
+            self.peek_ref().and_then(|i| self.refs.get(i)),
+            Some(Some(_))
+        ));
+        self.pos += 5;
+    }
+
+    /// The slot the next object will take in the reference table, if it is flagged for
+    /// one (slots are numbered in pre-order, so it is the next free one).
+    pub fn next_slot(&self) -> Option<usize> {
+        match self.data.get(self.pos) {
+            Some(&code) if code & FLAG_REF != 0 => Some(self.refs.len()),
+            _ => None,
+        }
+    }
+
     /// Reads an object that must not be NULL, taking the numbers a stats tuple is made of
     /// — unflagged `int`s and binary floats, and back-references — without the general
     /// decoder.

@@ -324,6 +324,21 @@ struct Builder {
     names: HashMap<usize, (Value, Arc<str>), foldhash::fast::RandomState>,
     /// A callers list being read, reused from function to function.
     scratch: Vec<(FunctionKey, CallerStats)>,
+    /// Keys by the reference-table slot of their tuple (`u32::MAX`: none), into
+    /// `ref_keys`: a back-reference to a key (dumps that share key tuples write one per
+    /// caller edge) becomes a clone of the converted key without touching the tuple.
+    /// At most 4 bytes per table slot, and the table costs the reader 8 times that.
+    ref_slots: Vec<u32>,
+    ref_keys: Vec<FunctionKey>,
+}
+
+/// What a key position of a dump (a dict key) holds.
+enum NextKey {
+    /// The dict's end.
+    End,
+    Key(Result<FunctionKey, KeyError>),
+    /// profiling.sampling's marker entry (only looked for in the top-level dict).
+    Sampled,
 }
 
 impl Builder {
@@ -335,6 +350,8 @@ impl Builder {
             keys: HashMap::default(),
             names: HashMap::default(),
             scratch: Vec::new(),
+            ref_slots: Vec::new(),
+            ref_keys: Vec::new(),
         }
     }
 
@@ -386,6 +403,55 @@ impl Builder {
             self.keys.insert(addr, (v.clone(), key.clone()));
         }
         Ok(key)
+    }
+
+    /// Reads the next dict key of a dump as a function key, the cheapest way its shape
+    /// allows; `python2` is set when it is a Python 2 key (byte strings). With `top`, the
+    /// top-level dict's sampled marker is recognised.
+    fn next_key(
+        &mut self,
+        r: &mut Reader<'_>,
+        top: bool,
+        python2: &mut bool,
+    ) -> Result<NextKey, MarshalError> {
+        // Python 2 dumps have no back-references, so a key met again is never a Python 2 one.
+        // `ref_slots` only names slots whose tuple was read whole.
+        if let Some(slot) = r.peek_ref()
+            && let Some(&i) = self.ref_slots.get(slot)
+            && i != u32::MAX
+        {
+            r.skip_ref();
+            let key = self.ref_keys[i as usize].clone();
+            let counted = self.count_text(&key).map_err(KeyError::Budget);
+            return Ok(NextKey::Key(counted.map(|()| key)));
+        }
+        if let Some(items) = r.plain_triple()? {
+            // cProfile's keys are fresh tuples: read without building one.
+            *python2 |= matches!(items[0], Value::Bytes(_));
+            return Ok(NextKey::Key(self.key_items(&items)));
+        }
+        let slot = r.next_slot();
+        let Some(k) = r.object()? else {
+            return Ok(NextKey::End);
+        };
+        // profiling.sampling's `--pstats` marks its dumps with `("__sampled__",): True`
+        // (`PstatsCollector._dump_stats`).
+        if top && is_sampled_marker(&k) {
+            return Ok(NextKey::Sampled);
+        }
+        *python2 |= is_python2_key(&k);
+        let key = self.key(&k);
+        if let (Some(slot), Ok(key)) = (slot, &key)
+            && let Ok(i) = u32::try_from(self.ref_keys.len())
+            && i != u32::MAX
+        {
+            if self.ref_slots.len() <= slot {
+                self.ref_slots.resize(slot + 1, u32::MAX);
+            }
+            self.ref_slots[slot] = i;
+            self.ref_keys.push(key.clone());
+        }
+        Ok(NextKey::Key(key))
     }
 
     /// A key read as its three items ([`Reader::plain_triple`]): nothing else holds the
@@ -499,24 +565,16 @@ impl Profile {
         let mut index = 0;
         let mut sampled_marker = false;
         loop {
-            let key = if let Some(items) = r.plain_triple()? {
-                // cProfile's keys are fresh tuples: read without building one.
-                profile.python2 |= matches!(items[0], Value::Bytes(_));
-                builder.key_items(&items)
-            } else {
-                let Some(k) = r.object()? else { break };
-                // profiling.sampling's `--pstats` marks its dumps with `("__sampled__",):
-                // True` (`PstatsCollector._dump_stats`).
-                if is_sampled_marker(&k) {
+            let key = match builder.next_key(&mut r, true, &mut profile.python2)? {
+                NextKey::End => break,
+                NextKey::Key(key) => key.map_err(|e| e.at(index))?,
+                NextKey::Sampled => {
                     let v = r.value()?;
                     sampled_marker = matches!(v, Value::Bool(true));
                     r.release();
                     continue;
                 }
-                profile.python2 |= is_python2_key(&k);
-                builder.key(&k)
-            }
-            .map_err(|e| e.at(index))?;
+            };
             let f = read_function(&mut r, &mut builder, key).map_err(|e| e.at(index))?;
             profile.functions.push(f);
             // The entry's own objects are gone now; only the reference table stays.
@@ -1253,11 +1311,9 @@ fn read_function(
         let mut list = std::mem::take(&mut b.scratch);
         list.clear();
         loop {
-            let caller = if let Some(items) = r.plain_triple()? {
-                b.key_items(&items)
-            } else {
-                let Some(k) = r.object()? else { break };
-                b.key(&k)
+            let caller = match b.next_key(r, false, &mut false)? {
+                NextKey::Key(key) => key,
+                NextKey::End | NextKey::Sampled => break,
             };
             b.count_edges(1).map_err(EntryError::Budget)?;
             let caller = caller.map_err(|e| match e {
