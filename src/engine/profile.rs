@@ -397,11 +397,17 @@ impl Builder {
             self.count_text(&key).map_err(KeyError::Budget)?;
             return Ok(key);
         }
-        let key = key_with(v, &mut |name| self.name(name)).map_err(KeyError::Shape)?;
-        self.count_text(&key).map_err(KeyError::Budget)?;
+        let key = self.convert(v)?;
         if let Some(addr) = shared {
             self.keys.insert(addr, (v.clone(), key.clone()));
         }
+        Ok(key)
+    }
+
+    /// [`key_with`], counted.
+    fn convert(&mut self, v: &Value) -> Result<FunctionKey, KeyError> {
+        let key = key_with(v, &mut |name| self.name(name)).map_err(KeyError::Shape)?;
+        self.count_text(&key).map_err(KeyError::Budget)?;
         Ok(key)
     }
 
@@ -440,7 +446,11 @@ impl Builder {
             return Ok(NextKey::Sampled);
         }
         *python2 |= is_python2_key(&k);
-        let key = self.key(&k);
+        // A tuple that takes a table slot is met again through `ref_slots`, not by address.
+        let key = match slot {
+            Some(_) => self.convert(&k),
+            None => self.key(&k),
+        };
         if let (Some(slot), Ok(key)) = (slot, &key)
             && let Ok(i) = u32::try_from(self.ref_keys.len())
             && i != u32::MAX
@@ -587,6 +597,9 @@ impl Profile {
         if profile.is_empty() {
             return Err(ProfileError::Empty);
         }
+        // The builder's tables go before the index is built: a lower peak.
+        drop(builder);
+        drop(r);
         profile.index_read();
         if sampled_marker {
             // tt = direct samples × interval: the interval is any tt / cc.
