@@ -6,6 +6,7 @@
 //! times CPython's pstats on the same files. Record the numbers in docs/BENCHMARKS.md.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What the `profdiff` binary uses (src/main.rs), so these numbers are what it does.
 #[global_allocator]
@@ -68,20 +69,34 @@ fn pair() -> (Profile, Profile) {
         seed
     };
     let n = 50_000;
+    // One string per file, shared by its keys, as the reader makes them from a dump
+    // (a module's code objects share one interned file name, written once, then referred to).
+    let files = std::cell::RefCell::new(std::collections::HashMap::<String, Arc<str>>::new());
+    let file = |name: String| {
+        files
+            .borrow_mut()
+            .entry(name)
+            .or_insert_with_key(|f| f.as_str().into())
+            .clone()
+    };
     let key = |root: &str, i: usize, line: i64| {
         if i.is_multiple_of(10) {
-            FunctionKey::new(
-                "~",
-                0,
-                &format!("<built-in method m{i} at 0x{:x}>", 0x7f00_0000 + i),
-            )
+            FunctionKey {
+                file: file("~".into()),
+                line: 0,
+                name: format!("<built-in method m{i} at 0x{:x}>", 0x7f00_0000 + i).into(),
+            }
         } else {
-            FunctionKey::new(
+            FunctionKey {
                 // 25 functions a file, as in bench/make_big_dump.py.
-                &format!("{root}/pkg{:03}/mod_{:04}.py", (i / 25) % 97, i / 25),
+                file: file(format!(
+                    "{root}/pkg{:03}/mod_{:04}.py",
+                    (i / 25) % 97,
+                    i / 25
+                )),
                 line,
-                &format!("function_{i}"),
-            )
+                name: format!("function_{i}").into(),
+            }
         }
     };
     let mut base = Vec::with_capacity(n);

@@ -563,7 +563,7 @@ impl FlameTree {
             f => {
                 let k = &self.frames[f as usize];
                 if &*k.file == "~" {
-                    k.name.to_string()
+                    String::from(&*k.name)
                 } else {
                     format!("{} ({}:{})", k.name, k.file, k.line)
                 }
@@ -867,7 +867,7 @@ mod tests {
             path.truncate(n.depth as usize - 1);
             let k = match n.frame {
                 OTHER => "other".to_string(),
-                f => t.frames[f as usize].name.to_string(),
+                f => String::from(&*t.frames[f as usize].name),
             };
             path.push(k);
             out.push((path.join(";"), n.value[side], n.exact));

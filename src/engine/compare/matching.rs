@@ -56,16 +56,21 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         }
     }
     if cand_pair.iter().any(Option::is_none) && base_taken.iter().any(|t| !t) {
+        // Both sides' files map to ids of their normalised forms, so a loose key is an id
+        // and a name: long paths are normalised and hashed once per distinct file.
+        let mut ids = NormalIds::default();
         let mut base_files = FileNormalizer::new(checkout_root(baseline));
         let mut cand_files = FileNormalizer::new(checkout_root(candidate));
-        type Loose<'a> =
-            HashMap<(std::sync::Arc<str>, Cow<'a, str>), Bucket, foldhash::fast::RandomState>;
+        type Loose<'a> = HashMap<(u32, Cow<'a, str>), Bucket, foldhash::fast::RandomState>;
         let mut loose: Loose<'_> = HashMap::default();
         let lines: Vec<i64> = baseline.functions().iter().map(|f| f.key.line).collect();
         for (i, f) in baseline.functions().iter().enumerate() {
             if !base_taken[i] {
                 loose
-                    .entry((base_files.get(&f.key.file), mask_addresses(&f.key.name)))
+                    .entry((
+                        base_files.get(&f.key.file, &mut ids),
+                        mask_addresses(&f.key.name),
+                    ))
                     .or_default()
                     .push(i, &lines);
             }
@@ -74,7 +79,10 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
             if cand_pair[j].is_some() {
                 continue;
             }
-            let key = (cand_files.get(&f.key.file), mask_addresses(&f.key.name));
+            let key = (
+                cand_files.get(&f.key.file, &mut ids),
+                mask_addresses(&f.key.name),
+            );
             let Some(bucket) = loose.get_mut(&key) else {
                 continue;
             };
@@ -112,6 +120,8 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
 /// lines) is kept ordered by line, so that each lookup is logarithmic rather than a scan of
 /// the bucket: no input makes matching quadratic.
 enum Bucket {
+    /// Most loose keys have one function: no allocation for them.
+    One(usize),
     Small(Vec<usize>),
     Large(BTreeSet<(i64, usize)>),
 }
@@ -130,6 +140,8 @@ impl Bucket {
     /// line of baseline position `k`.
     fn push(&mut self, i: usize, lines: &[i64]) {
         match self {
+            Bucket::Small(v) if v.is_empty() => *self = Bucket::One(i),
+            Bucket::One(k) => *self = Bucket::Small(vec![*k, i]),
             Bucket::Small(v) if v.len() < SMALL_BUCKET => v.push(i),
             Bucket::Small(v) => {
                 let mut set: BTreeSet<(i64, usize)> = v.iter().map(|&k| (lines[k], k)).collect();
@@ -146,6 +158,11 @@ impl Bucket {
     /// near ones, the first in the baseline's order.
     fn take_nearest(&mut self, line: i64, lines: &[i64]) -> Option<usize> {
         match self {
+            Bucket::One(k) => {
+                let k = *k;
+                *self = Bucket::Small(Vec::new());
+                Some(k)
+            }
             Bucket::Small(v) => {
                 let (slot, _) = v
                     .iter()
@@ -180,33 +197,65 @@ impl Bucket {
     }
 }
 
-/// Normalises each distinct file name once (many functions share a file).
+/// Ids of normalised file names, shared by both sides' [`FileNormalizer`]s.
+#[derive(Default)]
+struct NormalIds {
+    ids: HashMap<String, u32, foldhash::fast::RandomState>,
+}
+
+impl NormalIds {
+    fn id(&mut self, normal: String) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(normal).or_insert(next)
+    }
+}
+
+/// Normalises each distinct file name of one profile once. Looked up by the string's
+/// address first: a dump's reader shares one string among all the keys of a file, so most
+/// lookups hash a pointer, not a path; then by content (profiles built otherwise).
 struct FileNormalizer<'a> {
     root: String,
-    seen: HashMap<&'a str, std::sync::Arc<str>, foldhash::fast::RandomState>,
+    by_addr: HashMap<usize, u32, foldhash::fast::RandomState>,
+    by_name: HashMap<&'a str, u32, foldhash::fast::RandomState>,
 }
 
 impl<'a> FileNormalizer<'a> {
     fn new(root: String) -> Self {
         FileNormalizer {
             root,
-            seen: HashMap::default(),
+            by_addr: HashMap::default(),
+            by_name: HashMap::default(),
         }
     }
 
-    fn get(&mut self, file: &'a str) -> std::sync::Arc<str> {
-        if let Some(n) = self.seen.get(file) {
-            return n.clone();
+    /// The id of `file`'s normal form. The profiles outlive the normalizer, so an address
+    /// is never reused for another string while it is in the map.
+    fn get(&mut self, file: &'a std::sync::Arc<str>, ids: &mut NormalIds) -> u32 {
+        let addr = std::sync::Arc::as_ptr(file) as *const u8 as usize;
+        if let Some(&id) = self.by_addr.get(&addr) {
+            return id;
         }
-        let n: std::sync::Arc<str> = normalize_path(file, &self.root).into();
-        self.seen.insert(file, n.clone());
-        n
+        let id = match self.by_name.get(&**file) {
+            Some(&id) => id,
+            None => {
+                let id = ids.id(normalize_path(file, &self.root));
+                self.by_name.insert(file, id);
+                id
+            }
+        };
+        self.by_addr.insert(addr, id);
+        id
     }
 }
 
 /// Replaces hexadecimal addresses (`0x7f3a...`) with `0x?`; borrows when there are none.
 pub fn mask_addresses(name: &str) -> Cow<'_, str> {
-    if !name.contains("0x") && !name.contains("0X") {
+    // One pass over the bytes (two substring searches cost more on short names).
+    let has_address = name
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'0' && (w[1] | 0x20) == b'x');
+    if !has_address {
         return Cow::Borrowed(name);
     }
     let bytes = name.as_bytes();
@@ -246,11 +295,27 @@ fn slashes(path: &str) -> Cow<'_, str> {
     Cow::Owned(p)
 }
 
+/// Where `needle` first occurs in `hay`. A scan of byte windows: paths are short, and
+/// `str::find`'s searcher costs more to set up than this takes (normalising each distinct
+/// file made four of them).
+fn find_bytes(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+}
+
+/// Where `needle` last occurs in `hay` (see [`find_bytes`]).
+fn rfind_bytes(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .rposition(|w| w == needle.as_bytes())
+}
+
 /// The last `/site-packages/` or `/dist-packages/` (as pip and Debian spell them, on every OS).
 fn site_packages(p: &str) -> Option<&str> {
     ["/site-packages/", "/dist-packages/"]
         .iter()
-        .filter_map(|m| p.rfind(m).map(|at| &p[at + m.len()..]))
+        .filter_map(|m| rfind_bytes(p, m).map(|at| &p[at + m.len()..]))
         .next()
 }
 
@@ -276,7 +341,7 @@ pub fn normalize_path(path: &str, root: &str) -> String {
 /// installs, after a drive letter).
 fn stdlib_relative(p: &str) -> Option<&str> {
     for marker in ["/lib/python", "/Lib/python"] {
-        if let Some(at) = p.find(marker) {
+        if let Some(at) = find_bytes(p, marker) {
             let after = &p[at + marker.len()..];
             let version_end = after.find('/')?;
             if after[..version_end]
@@ -288,9 +353,8 @@ fn stdlib_relative(p: &str) -> Option<&str> {
         }
     }
     if p.as_bytes().get(1) == Some(&b':') {
-        return p
-            .find("/Lib/")
-            .or_else(|| p.find("/lib/"))
+        return find_bytes(p, "/Lib/")
+            .or_else(|| find_bytes(p, "/lib/"))
             .map(|at| &p[at + 5..]);
     }
     None
@@ -303,8 +367,10 @@ fn checkout_root(profile: &Profile) -> String {
     let mut last: &str = "";
     for f in profile.functions() {
         let file = &*f.key.file;
-        // Consecutive functions often share a file; the same file changes nothing.
+        // Consecutive functions often share a file (most often the same string, which the
+        // pointer test sees without comparing bytes); the same file changes nothing.
         if f.key.line == 0
+            || std::ptr::eq(file, last)
             || file == last
             || file.is_empty()
             || file == "~"

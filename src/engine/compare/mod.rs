@@ -228,9 +228,9 @@ pub struct FunctionRef {
 impl From<&FunctionKey> for FunctionRef {
     fn from(k: &FunctionKey) -> Self {
         FunctionRef {
-            file: k.file.to_string(),
+            file: String::from(&*k.file),
             line: k.line,
-            name: k.name.to_string(),
+            name: String::from(&*k.name),
         }
     }
 }
@@ -478,8 +478,16 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         });
     }
     let metric = options.metric;
-    let deltas: Vec<f64> = rows.iter().map(|r| -r.delta_of(metric)).collect();
-    permute(&mut rows, |a, b| deltas[a].total_cmp(&deltas[b]));
+    // Largest regression first, stably: the same order as `total_cmp` on `-delta` with ties
+    // in pair order, as integers (a plain sort of pairs is faster than a stable sort
+    // through a closure).
+    let mut keys: Vec<(i64, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (total_order_bits(-r.delta_of(metric)), i))
+        .collect();
+    keys.sort_unstable();
+    reorder(&mut rows, keys.into_iter().map(|(_, i)| i));
     let mut counts = Counts::default();
     rows.iter().for_each(|r| counts.add(r.status));
     let top = |r: &Row| TopEntry {
@@ -563,12 +571,23 @@ pub fn notes(a: &SideTotals, b: &SideTotals) -> Vec<String> {
 pub fn permute<T>(items: &mut Vec<T>, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| cmp(a, b));
+    reorder(items, order);
+}
+
+/// Puts `items` in `order` (each index once).
+fn reorder<T>(items: &mut Vec<T>, order: impl IntoIterator<Item = usize>) {
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(
         order
             .into_iter()
             .map(|i| slots[i].take().expect("each index once")),
     );
+}
+
+/// An integer that orders as [`f64::total_cmp`] orders floats.
+fn total_order_bits(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
 /// Columns a comparison's rows can be sorted by.
