@@ -18,7 +18,7 @@ use super::stacks::{self, FoldedError, Sampling, Stacks};
 use super::trace::{self, Trace};
 
 /// A function as pstats identifies it: `(file, line, name)`.
-#[derive(Clone, Debug, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FunctionKey {
     pub file: Arc<str>,
     pub line: i64,
@@ -30,6 +30,15 @@ pub struct FunctionKey {
 impl PartialEq for FunctionKey {
     fn eq(&self, other: &Self) -> bool {
         self.line == other.line && self.name == other.name && self.file == other.file
+    }
+}
+
+/// The fields `eq` compares, so equal keys hash alike.
+impl std::hash::Hash for FunctionKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.line.hash(state);
+        self.name.hash(state);
+        self.file.hash(state);
     }
 }
 
@@ -1323,11 +1332,7 @@ fn read_function(
         // growing each function's own list took a third of the allocations.
         let mut list = std::mem::take(&mut b.scratch);
         list.clear();
-        loop {
-            let caller = match b.next_key(r, false, &mut false)? {
-                NextKey::Key(key) => key,
-                NextKey::End | NextKey::Sampled => break,
-            };
+        while let NextKey::Key(caller) = b.next_key(r, false, &mut false)? {
             b.count_edges(1).map_err(EntryError::Budget)?;
             let caller = caller.map_err(|e| match e {
                 KeyError::Shape(e) => shape(format!("caller {e}")),
@@ -1346,7 +1351,8 @@ fn read_function(
             list.push((caller, stats));
         }
         dedup_callers(&mut list);
-        let exact: Vec<_> = list.drain(..).collect();
+        let mut exact = Vec::with_capacity(list.len());
+        exact.append(&mut list);
         b.scratch = list;
         exact
     } else {

@@ -14,8 +14,8 @@ pub fn f8(x: f64) -> String {
 pub fn push_f8(out: &mut String, x: f64) {
     use std::fmt::Write;
     let y = x.abs() * 1000.0;
-    if !(y < 4.0e15) {
-        // Huge or not finite (NaN fails every comparison).
+    if y.is_nan() || y >= 4.0e15 {
+        // Huge or not finite.
         if x.is_finite() {
             let _ = write!(out, "{x:8.3}");
         } else {
