@@ -25,8 +25,9 @@ pub struct FunctionKey {
     pub name: Arc<str>,
 }
 
-/// Field by field like the derived one, cheapest and most telling first: keys of one file
-/// share a long name, so comparing it first wasted most comparisons.
+/// The same equality as a derived one, cheapest and most telling fields first: the keys of
+/// one file share its (long) path, so comparing the path first did the most work for the
+/// least information.
 impl PartialEq for FunctionKey {
     fn eq(&self, other: &Self) -> bool {
         self.line == other.line && self.name == other.name && self.file == other.file
