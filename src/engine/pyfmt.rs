@@ -50,36 +50,36 @@ pub fn push_f8(out: &mut String, x: f64) {
 /// `"%*d" % (width, n)`-style right-aligned `n` (pstats' ncalls column), pushed to `out`.
 pub fn push_int_right(out: &mut String, n: i64, width: usize) {
     let mut buf = [b' '; 24];
-    let mut at = 24 - write_digits(&mut buf, n.unsigned_abs());
-    if n < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    for _ in 24 - at..width {
-        out.push(' ');
-    }
-    push_ascii(out, &buf[at..]);
+    let at = write_signed(&mut buf, n);
+    push_padded(out, &buf[at..], width);
 }
 
 /// `"%d/%d" % (a, b)` right-aligned to `width` (pstats' `nc/cc` for recursive functions).
 pub fn push_ratio_right(out: &mut String, a: i64, b: i64, width: usize) {
     let mut buf = [b' '; 48];
-    let mut at = 48 - write_digits(&mut buf, b.unsigned_abs());
-    if b < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    at -= 1;
+    let mut at = write_signed(&mut buf, b) - 1;
     buf[at] = b'/';
-    at -= write_digits(&mut buf[..at], a.unsigned_abs());
-    if a < 0 {
+    at = write_signed(&mut buf[..at], a);
+    push_padded(out, &buf[at..], width);
+}
+
+/// Writes `n` (sign included) at the end of `buf`, which must hold 21 bytes; returns
+/// where it starts.
+fn write_signed(buf: &mut [u8], n: i64) -> usize {
+    let mut at = buf.len() - write_digits(buf, n.unsigned_abs());
+    if n < 0 {
         at -= 1;
         buf[at] = b'-';
     }
-    for _ in 48 - at..width {
+    at
+}
+
+/// Pushes ASCII `text` right-aligned to `width` with spaces.
+fn push_padded(out: &mut String, text: &[u8], width: usize) {
+    for _ in text.len()..width {
         out.push(' ');
     }
-    push_ascii(out, &buf[at..]);
+    push_ascii(out, text);
 }
 
 /// The decimal digits of 0..=999, three bytes each ("000", "001", ...): two table reads
