@@ -126,13 +126,8 @@ impl FsStore {
         for entry in fs::read_dir(root.join("trash"))? {
             let _ = fs::remove_dir_all(entry?.path());
         }
-        let live = fs::read_dir(root.join("sessions"))?
+        let live = id_dirs(&root.join("sessions"), SessionId::parse)?
             .filter_map(Result::ok)
-            .filter(|e| {
-                e.file_name()
-                    .to_str()
-                    .is_some_and(|n| SessionId::parse(n).is_ok())
-            })
             .count() as u64;
         Ok(FsStore {
             root: root.to_path_buf(),
@@ -218,6 +213,21 @@ impl FsStore {
         fs4::available_space(&self.root)
             .is_ok_and(|free| free < incoming.saturating_add(self.min_free))
     }
+}
+
+/// The entries of `dir` whose names parse as ids (sessions and shares live in directories
+/// named by theirs), with their paths; any other name is skipped, entry errors are passed on.
+fn id_dirs<T, E>(
+    dir: &Path,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> io::Result<impl Iterator<Item = io::Result<(PathBuf, T)>>> {
+    Ok(fs::read_dir(dir)?.filter_map(move |entry| match entry {
+        Err(e) => Some(Err(e)),
+        Ok(entry) => {
+            let id = parse(entry.file_name().to_str()?).ok()?;
+            Some(Ok((entry.path(), id)))
+        }
+    }))
 }
 
 fn read_session(dir: &Path) -> Result<SessionMeta, StoreError> {
@@ -684,15 +694,8 @@ impl Store for Arc<FsStore> {
         blocking(self, |s| {
             let now = now_ms();
             let (mut removed, mut remaining) = (0, 0u64);
-            for entry in fs::read_dir(s.root.join("shares"))? {
-                let dir = entry?.path();
-                let Some(id) = dir
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| ShareId::parse(n).ok())
-                else {
-                    continue;
-                };
+            for entry in id_dirs(&s.root.join("shares"), ShareId::parse)? {
+                let (dir, id) = entry?;
                 if matches!(s.share_record(id), Err(StoreError::ShareNotFound))
                     && dir.join(SHARE).exists()
                     && s.discard(&dir, "share").is_ok()
@@ -700,14 +703,8 @@ impl Store for Arc<FsStore> {
                     removed += 1;
                 }
             }
-            for entry in fs::read_dir(s.root.join("sessions"))? {
-                let dir = entry?.path();
-                let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
-                    continue;
-                };
-                let Ok(id) = SessionId::parse(name) else {
-                    continue;
-                };
+            for entry in id_dirs(&s.root.join("sessions"), SessionId::parse)? {
+                let (dir, id) = entry?;
                 remaining += 1;
                 let Ok(lock) = File::open(dir.join("lock")) else {
                     continue;
@@ -741,15 +738,8 @@ impl Store for Arc<FsStore> {
         blocking(self, |s| {
             let now = now_ms();
             let mut out = Vec::new();
-            for entry in fs::read_dir(s.root.join("sessions"))? {
-                let dir = entry?.path();
-                let Some(id) = dir
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| SessionId::parse(n).ok())
-                else {
-                    continue;
-                };
+            for entry in id_dirs(&s.root.join("sessions"), SessionId::parse)? {
+                let (dir, id) = entry?;
                 let Ok(meta) = read_session(&dir) else {
                     continue;
                 };
