@@ -44,6 +44,8 @@ e2e:
 
 ## Benchmarks (numbers go to docs/BENCHMARKS.md).
 BENCH_DUMP := $(CARGO_TARGET_DIR)/bench-data/gen50k.prof
+# The same functions with another run's times (the browser's 50,000-function comparison).
+BENCH_DUMP_B := $(CARGO_TARGET_DIR)/bench-data/gen50k_b.prof
 # A 50,000-function dump shaped like a call tree (gen50k's random edges make a flat, useless one).
 FLAME_DUMP := $(CARGO_TARGET_DIR)/bench-data/tree50k.prof
 PYTHON311 ?= $(shell command -v pyenv >/dev/null && echo "$$(pyenv root)/versions/3.11.7/bin/python" || echo python3)
@@ -58,8 +60,10 @@ bench:
 bench-ui: bootstrap-test
 	mkdir -p "$(dir $(BENCH_DUMP))"
 	[ -f "$(FLAME_DUMP)" ] || $(PYTHON311) bench/make_tree_dump.py "$(FLAME_DUMP)" 50000
+	[ -f "$(BENCH_DUMP)" ] || $(PYTHON311) bench/make_big_dump.py "$(BENCH_DUMP)" 50000
+	[ -f "$(BENCH_DUMP_B)" ] || $(PYTHON311) bench/make_big_dump.py "$(BENCH_DUMP_B)" 50000 7
 	cargo leptos build --release --split --precompress
-	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_UI_BENCH=1 PROFDIFF_FLAME_DUMP="$(FLAME_DUMP)" npx playwright test bench 2>&1 | grep -E "UI-BENCH|passed|failed"'
+	scripts/with_server.sh bash -c 'cd end2end && PROFDIFF_UI_BENCH=1 PROFDIFF_FLAME_DUMP="$(FLAME_DUMP)" PROFDIFF_COMPARE_DUMPS="$(BENCH_DUMP):$(BENCH_DUMP_B)" npx playwright test bench 2>&1 | grep -E "UI-BENCH|passed|failed"'
 	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/profdiff.css; do \
 		printf '%-32s %8d bytes raw %8d gzip -9 %8d brotli (served)\n' "$$f" "$$(wc -c <"$$f")" \
 			"$$(gzip -9c "$$f" | wc -c)" "$$(wc -c <"$$f.br")"; done

@@ -2,7 +2,11 @@
 """Writes a synthetic cProfile-style dump with N functions (default 50,000) using CPython's
 own marshal, so it has the back-references real dumps have. Deterministic (seeded).
 
-    python3 bench/make_big_dump.py OUT.prof [N]
+    python3 bench/make_big_dump.py OUT.prof [N [SEED]]
+
+With SEED, the same functions and call graph with the times of another run: every time
+scaled by a seeded factor around 1 (sd 5%), one function in 20 by 1.5-3x or 0.3-0.7x (a
+candidate for the 50,000-function comparison benchmarks, `make bench-ui`).
 """
 import marshal
 import random
@@ -10,6 +14,7 @@ import sys
 
 out = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 50000
+other = random.Random(int(sys.argv[3])) if len(sys.argv) > 3 else None
 rng = random.Random(42)
 files = ["/srv/app/pkg%03d/module_%04d.py" % (i % 97, i) for i in range(n // 25 + 1)]
 keys = []
@@ -28,6 +33,12 @@ for i, key in enumerate(keys):
     for _ in range(rng.randint(0, 5)):
         c = keys[rng.randrange(n)]
         callers[c] = (rng.randint(1, nc), rng.randint(1, cc), tt / 3, ct / 3)
+    if other is not None:
+        f = max(0.05, other.gauss(1.0, 0.05))
+        if other.random() < 0.05:
+            f = other.uniform(1.5, 3.0) if other.random() < 0.5 else other.uniform(0.3, 0.7)
+        tt, ct = tt * f, ct * f
+        callers = {c: (a, b, t * f, u * f) for c, (a, b, t, u) in callers.items()}
     stats[key] = (cc, nc, tt, ct, callers)
 with open(out, "wb") as f:
     marshal.dump(stats, f)

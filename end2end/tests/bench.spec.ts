@@ -71,6 +71,47 @@ test("compare the dataviewer pair: click → interactive table, and re-sort", as
   console.log(`UI-BENCH status chip toggle: ${fmt(chips)}`);
 });
 
+test("compare two 50,000-function profiles: click → interactive table, re-sort, filter", async ({ page }) => {
+  const [a, b] = (process.env.PROFDIFF_COMPARE_DUMPS ?? "").split(":");
+  test.skip(!a || !b, "set PROFDIFF_COMPARE_DUMPS=A:B to bench/make_big_dump.py's two 50,000-function dumps (make bench-ui)");
+  test.setTimeout(600_000);
+  await page.goto("/");
+  await upload(page, [a, b]);
+  const [an, bn] = [a, b].map((f) => f.split("/").pop()!);
+  const compare: number[] = [];
+  const resort: number[] = [];
+  const chips: number[] = [];
+  const filter: number[] = [];
+  const header = "table[data-testid=diff-table] thead tr:nth-child(2) th button";
+  let [rows, changed] = ["", ""];
+  for (let i = 0; i < 5; i++) {
+    await page.goto("/");
+    await expect(page.getByTestId("profile-row")).toHaveCount(2);
+    await pick(page, an, "a");
+    await pick(page, bn, "b");
+    compare.push(await timeClick(page, "[data-testid=compare-picked]", "[data-testid=diff-row]"));
+    // Every row (unchanged ones too), re-sorted by name.
+    changed = (await page.getByTestId("diff-table").getAttribute("data-rows"))!;
+    await page.getByTestId("chip-unchanged").click();
+    await expect(page.getByTestId("diff-table")).not.toHaveAttribute("data-rows", changed);
+    rows = (await page.getByTestId("diff-table").getAttribute("data-rows"))!;
+    const first = await page.getByTestId("diff-row").first().textContent();
+    resort.push(await timeClick(page, header, "[data-testid=diff-row]", first!));
+    chips.push(await timeClick(page, "[data-testid=chip-unchanged]", `[data-testid=diff-table]:not([data-rows='${rows}'])`));
+    // A name filter that keeps one row in ten thousand-odd.
+    const box = page.getByTestId("compare-filter");
+    const t0 = await page.evaluate(() => performance.now());
+    await box.fill("function_4999");
+    await expect(page.getByTestId("diff-table")).not.toHaveAttribute("data-rows", rows);
+    filter.push((await page.evaluate(() => performance.now())) - t0);
+    await box.fill("");
+  }
+  console.log(`UI-BENCH 50k compare (${changed} changed of ${rows} rows): compare→interactive: ${fmt(compare)}`);
+  console.log(`UI-BENCH 50k compare: re-sort all rows by name: ${fmt(resort)}`);
+  console.log(`UI-BENCH 50k compare: status chip toggle: ${fmt(chips)}`);
+  console.log(`UI-BENCH 50k compare: name filter (timed from the test, includes polling): ${fmt(filter)}`);
+});
+
 /** Like `timeClick`, for a mouseover (hover details) on `target`. */
 async function timeHover(page: Page, target: string, wait: string): Promise<number> {
   return page.evaluate(
