@@ -43,6 +43,27 @@ impl std::hash::Hash for FunctionKey {
     }
 }
 
+/// [`FunctionKey::display`] of the key `(file, line, name)`, appended to `out`; for keys
+/// held as plain strings (the comparison's rows, decoded in the browser).
+pub fn write_display(file: &str, line: i64, name: &str, out: &mut String) {
+    match (file == "~" && line == 0).then_some(name) {
+        Some(name) if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') => {
+            out.push('{');
+            out.push_str(&name[1..name.len() - 1]);
+            out.push('}');
+        }
+        Some(name) => out.push_str(name),
+        None => {
+            out.push_str(file);
+            out.push(':');
+            super::pyfmt::push_int_right(out, line, 0);
+            out.push('(');
+            out.push_str(name);
+            out.push(')');
+        }
+    }
+}
+
 impl FunctionKey {
     pub fn new(file: &str, line: i64, name: &str) -> Self {
         FunctionKey {
@@ -66,22 +87,7 @@ impl FunctionKey {
 
     /// Appends [`FunctionKey::display`] to `out` (reports write thousands of these).
     pub fn write_display(&self, out: &mut String) {
-        match self.builtin_name() {
-            Some(name) if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') => {
-                out.push('{');
-                out.push_str(&name[1..name.len() - 1]);
-                out.push('}');
-            }
-            Some(name) => out.push_str(name),
-            None => {
-                out.push_str(&self.file);
-                out.push(':');
-                super::pyfmt::push_int_right(out, self.line, 0);
-                out.push('(');
-                out.push_str(&self.name);
-                out.push(')');
-            }
-        }
+        write_display(&self.file, self.line, &self.name, out);
     }
 
     /// `len(func_std_string(key))` in characters, without building the string.

@@ -75,6 +75,14 @@ pub fn FlameCard(
     significant: Option<Arc<HashSet<FunctionKey>>>,
 ) -> impl IntoView {
     let ctx = Viewer::use_ctx();
+    // The callers derive these from their whole view state, which changes with every sort,
+    // filter and page of their tables: as memos they wake the graph only when they change
+    // (each wake repaints, re-places or re-marks every node; 50,000-function trees have
+    // hundreds of thousands).
+    let options: Signal<Options> = Memo::new(move |_| options.get()).into();
+    let zoom: Signal<u32> = Memo::new(move |_| zoom.get()).into();
+    let query: Signal<String> = Memo::new(move |_| query.get()).into();
+    let picked: Signal<Vec<FunctionRef>> = Memo::new(move |_| picked.get()).into();
     // A memo: the owner's view state changes with every zoom and search, the tree only
     // with the profiles or normalisation (refetching would also lose the keyboard focus).
     let key = Memo::new(move |_| {

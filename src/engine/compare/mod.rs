@@ -12,6 +12,7 @@ pub mod export;
 pub mod html;
 pub mod matching;
 pub mod runs;
+pub mod wire;
 
 use crate::engine::stacks::Sampling;
 use serde::{Deserialize, Serialize};

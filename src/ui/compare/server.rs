@@ -4,19 +4,70 @@
 //! reuse the computed rows, addressed by position, instead of recomputing and searching.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Post};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 
 use super::columns::Col;
 use crate::engine::compare::edges::Edges;
-use crate::engine::compare::export::Format;
+use crate::engine::compare::export::Format as ExportFormat;
+use crate::engine::compare::wire;
 use crate::model::{Access, AppError, CompareRequest, Outcome};
 
-/// The comparison the request describes: two-way, runs or matrix.
-#[server(prefix = "/fn", input = Json)]
+/// The comparison the request describes: two-way, runs or matrix. Two-way comparisons
+/// travel in the compact form of [`wire`](crate::engine::compare::wire) (a 50,000-function
+/// one is ~59 MB as JSON), the others as JSON.
+#[server(prefix = "/fn", input = Json, output = Compact)]
 pub async fn compare_view(access: Access, req: CompareRequest) -> Result<Outcome, AppError> {
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
     Ok((*service::compare(&state, access, &req).await?).clone())
+}
+
+/// [`compare_view`]'s answer: a tag byte, then a two-way comparison's compact form (`T`) or
+/// any outcome as JSON (`J`).
+pub struct CompactEncoding;
+
+pub type Compact = Post<CompactEncoding>;
+
+impl ContentType for CompactEncoding {
+    const CONTENT_TYPE: &'static str = "application/x-profdiff-outcome";
+}
+
+impl FormatType for CompactEncoding {
+    const FORMAT_TYPE: Format = Format::Binary;
+}
+
+impl Encodes<Outcome> for CompactEncoding {
+    type Error = serde_json::Error;
+
+    fn encode(o: &Outcome) -> Result<Bytes, Self::Error> {
+        Ok(Bytes::from(match o {
+            Outcome::Two(c) => {
+                let mut out = vec![b'T'];
+                out.extend(wire::encode(c));
+                out
+            }
+            other => {
+                let mut out = vec![b'J'];
+                serde_json::to_writer(&mut out, other)?;
+                out
+            }
+        }))
+    }
+}
+
+impl Decodes<Outcome> for CompactEncoding {
+    type Error = String;
+
+    fn decode(bytes: Bytes) -> Result<Outcome, Self::Error> {
+        match bytes.split_first() {
+            Some((b'T', rest)) => wire::decode(rest)
+                .map(|c| Outcome::Two(std::sync::Arc::new(c)))
+                .map_err(|e| e.to_string()),
+            Some((b'J', rest)) => serde_json::from_slice(rest).map_err(|e| e.to_string()),
+            _ => Err("the server's answer is not a comparison".into()),
+        }
+    }
 }
 
 /// Callers and callees, on both sides, of row `row` of a two-way comparison.
@@ -37,7 +88,7 @@ pub async fn compare_edges(
 pub async fn export_comparison(
     access: Access,
     req: CompareRequest,
-    format: Format,
+    format: ExportFormat,
     sort: Col,
     reverse: bool,
 ) -> Result<String, AppError> {
@@ -45,15 +96,15 @@ pub async fn export_comparison(
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
     let outcome = service::compare(&state, access, &req).await?;
-    if format == Format::Html {
+    if format == ExportFormat::Html {
         return report(&state, access, &req, outcome, sort, reverse).await;
     }
-    let limit = (format == Format::Markdown).then_some(50);
+    let limit = (format == ExportFormat::Markdown).then_some(50);
     state
         .jobs
         .run(move |_| {
             Ok(match &*outcome {
-                Outcome::Two(c) if format == Format::Markdown => {
+                Outcome::Two(c) if format == ExportFormat::Markdown => {
                     export::comparison(c, format, limit)
                 }
                 Outcome::Two(c) => {

@@ -2,7 +2,7 @@
 //! ([`super::diff_table`]) and the selected row's edges ([`super::edges`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use leptos::prelude::*;
 
@@ -18,6 +18,9 @@ use crate::model::ProfileId;
 use crate::ui::browser;
 use crate::ui::flame::FlameCard;
 use crate::ui::fmt;
+
+/// Row positions by `(file, line, name)`.
+type RowsByKey = HashMap<(String, i64, String), usize>;
 
 #[component]
 pub fn TwoWay(
@@ -70,24 +73,30 @@ pub fn TwoWay(
         }
     });
     // The flame graph: its frames are the baseline's keys (the candidate's for new ones);
-    // a row is found by either of its keys.
-    let by_key: Arc<HashMap<(String, i64, String), usize>> = Arc::new({
-        let mut m = HashMap::new();
-        for (i, r) in c.rows.iter().enumerate() {
-            for f in std::iter::once(&r.function).chain(&r.baseline_function) {
-                m.entry((f.file.clone(), f.line, f.name.clone()))
-                    .or_insert(i);
+    // a row is found by either of its keys. Built on the first pick (50,000 rows take a
+    // while, and most views never pick a frame).
+    let by_key: Arc<OnceLock<RowsByKey>> = Arc::default();
+    let rows_by_key = {
+        let c = c.clone();
+        move || {
+            let mut m = HashMap::new();
+            for (i, r) in c.rows.iter().enumerate() {
+                for f in std::iter::once(&r.function).chain(&r.baseline_function) {
+                    m.entry((f.file.clone(), f.line, f.name.clone()))
+                        .or_insert(i);
+                }
             }
+            m
         }
-        m
-    });
+    };
     let zoom_to = Callback::new(move |n: u32| {
         let mut v = view_state.get_untracked();
         v.flame_zoom = n;
         apply.run(v);
     });
     let pick_frame = Callback::new(move |(k, zoom): (FunctionKey, u32)| {
-        match by_key.get(&(k.file.to_string(), k.line, k.name.to_string())) {
+        let by_key = by_key.get_or_init(&rows_by_key);
+        match by_key.get(&(String::from(&*k.file), k.line, String::from(&*k.name))) {
             Some(&row) => select_zoomed.run((row, Some(zoom))),
             None => zoom_to.run(zoom),
         }
