@@ -46,7 +46,7 @@ impl std::hash::Hash for FunctionKey {
 /// [`FunctionKey::display`] of the key `(file, line, name)`, appended to `out`; for keys
 /// held as plain strings (the comparison's rows, decoded in the browser).
 pub fn write_display(file: &str, line: i64, name: &str, out: &mut String) {
-    match (file == "~" && line == 0).then_some(name) {
+    match is_builtin(file, line).then_some(name) {
         Some(name) if name.len() >= 2 && name.starts_with('<') && name.ends_with('>') => {
             out.push('{');
             out.push_str(&name[1..name.len() - 1]);
@@ -62,6 +62,11 @@ pub fn write_display(file: &str, line: i64, name: &str, out: &mut String) {
             out.push(')');
         }
     }
+}
+
+/// cProfile keys C functions `('~', 0, '<built-in ...>')`.
+fn is_builtin(file: &str, line: i64) -> bool {
+    file == "~" && line == 0
 }
 
 impl FunctionKey {
@@ -82,7 +87,7 @@ impl FunctionKey {
     }
 
     fn builtin_name(&self) -> Option<&str> {
-        (&*self.file == "~" && self.line == 0).then_some(&*self.name)
+        is_builtin(&self.file, self.line).then_some(&*self.name)
     }
 
     /// Appends [`FunctionKey::display`] to `out` (reports write thousands of these).
