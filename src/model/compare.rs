@@ -189,6 +189,35 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The web app's form of the outcome: a tag byte, then a two-way comparison's compact
+    /// form (`T`, see [`wire`](crate::engine::compare::wire); a 50,000-function one is
+    /// ~59 MB as JSON) or any other outcome as JSON (`J`).
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Outcome::Two(c) => {
+                let mut out = vec![b'T'];
+                out.extend(crate::engine::compare::wire::encode(c));
+                out
+            }
+            other => {
+                let mut out = vec![b'J'];
+                serde_json::to_writer(&mut out, other).expect("outcomes serialise to JSON");
+                out
+            }
+        }
+    }
+
+    /// Reads what [`Outcome::encode`] wrote.
+    pub fn decode(bytes: &[u8]) -> Result<Outcome, String> {
+        match bytes.split_first() {
+            Some((b'T', rest)) => crate::engine::compare::wire::decode(rest)
+                .map(|c| Outcome::Two(Arc::new(c)))
+                .map_err(|e| e.to_string()),
+            Some((b'J', rest)) => serde_json::from_slice(rest).map_err(|e| e.to_string()),
+            _ => Err("the server's answer is not a comparison".into()),
+        }
+    }
+
     /// About how many bytes it holds (for the comparison cache).
     pub fn approx_bytes(&self) -> usize {
         use std::mem::size_of;
@@ -214,5 +243,52 @@ impl Outcome {
                 text(m.rows.len(), 80) + m.rows.iter().map(|r| 16 * r.values.len()).sum::<usize>()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compare::runs::{compare_runs, matrix};
+    use crate::engine::compare::{Metric, compare};
+    use crate::engine::profile::{Function, FunctionKey, Profile};
+
+    fn profile(tt: f64) -> Arc<Profile> {
+        Arc::new(Profile::from_functions(vec![Function {
+            key: FunctionKey::new("/app/m.py", 3, "f"),
+            cc: 2,
+            nc: 2,
+            tt,
+            ct: tt * 2.0,
+            callers: Vec::new(),
+        }]))
+    }
+
+    /// Each mode's outcome comes back as it went, through its tag; anything else is refused.
+    #[test]
+    fn outcomes_round_trip_through_their_encoding() {
+        let (a, b) = (profile(0.5), profile(0.75));
+        let options = Options::default();
+        let two = Outcome::Two(Arc::new(compare(&a, &b, &options)));
+        let runs = Outcome::Runs(Arc::new(compare_runs(
+            &[a.clone(), profile(0.5)],
+            &[b.clone(), profile(0.8)],
+            &options,
+        )));
+        let series = vec![("a".to_string(), a), ("b".to_string(), b)];
+        let grid = Outcome::Matrix(Arc::new(matrix(&series, Metric::Tottime)));
+        for (outcome, tag) in [(two, b'T'), (runs, b'J'), (grid, b'J')] {
+            let bytes = outcome.encode();
+            assert_eq!(bytes[0], tag);
+            let back = Outcome::decode(&bytes).expect("decodes");
+            assert_eq!(
+                serde_json::to_value(&back).unwrap(),
+                serde_json::to_value(&outcome).unwrap()
+            );
+        }
+        assert!(Outcome::decode(b"").is_err());
+        assert!(Outcome::decode(b"X{}").is_err());
+        assert!(Outcome::decode(b"J{\"Two\":").is_err());
+        assert!(Outcome::decode(b"T\x01\x02").is_err());
     }
 }

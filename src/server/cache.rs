@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use leptos::server_fn::Bytes;
 
 use crate::engine::Profile;
 use crate::model::{Access, Outcome, ProfileId};
@@ -74,6 +76,19 @@ impl<K: Eq + Hash + Clone, V: Clone> Lru<K, V> {
         }
     }
 
+    /// Changes the size an entry is accounted at, if it is still there (an entry that grew
+    /// after it was kept; evicts others if the budget is now exceeded).
+    pub fn resize(&self, key: &K, size: usize) {
+        let value = {
+            let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            match inner.entries.get(key) {
+                Some(e) => e.0.clone(),
+                None => return,
+            }
+        };
+        self.insert(key.clone(), value, size);
+    }
+
     pub fn remove(&self, key: &K) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = inner.entries.remove(key) {
@@ -103,7 +118,15 @@ pub type ProfileCache = Lru<ProfileId, Arc<Profile>>;
 
 /// Computed comparisons of one session or share, by the request's cache key. Deleting a
 /// profile drops the session's comparisons (they may name it).
-pub type ComparisonCache = Lru<(Access, String), Arc<Outcome>>;
+pub type ComparisonCache = Lru<(Access, String), Arc<Computed>>;
+
+/// A computed comparison and, once the web app asked for it, its encoded answer
+/// ([`Outcome::encode`]): a 50,000-function comparison takes 10–20 ms to encode, which a
+/// reload, a shared link or a second tab would otherwise pay again.
+pub struct Computed {
+    pub outcome: Arc<Outcome>,
+    pub encoded: OnceLock<Bytes>,
+}
 
 #[cfg(test)]
 mod tests {
@@ -125,6 +148,20 @@ mod tests {
         assert_eq!(cache.used(), 8000);
         cache.insert(ProfileId::new(), Arc::new(Profile::default()), 20_000);
         assert_eq!(cache.used(), 8000, "larger than the budget: not kept");
+        cache.resize(&ids[0], 5000);
+        assert_eq!(cache.used(), 9000, "resized in place");
+        cache.resize(&ProfileId::new(), 5000);
+        assert_eq!(
+            cache.used(),
+            9000,
+            "a missing entry is not resized into the cache"
+        );
+        cache.resize(&ids[2], 7000);
+        assert!(
+            cache.get(&ids[0]).is_none(),
+            "growing evicts the least recently used"
+        );
+        assert_eq!(cache.used(), 7000);
         cache.remove_where(|_| true);
         assert_eq!(cache.used(), 0);
     }

@@ -4,9 +4,12 @@
 //! of the configuration are checked here, once, for both.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use leptos::server_fn::Bytes;
 
 use super::AppState;
+use super::cache::Computed;
 use super::jobs::Cancel;
 use super::store::{Quotas, SessionMeta, ShareRecord, Staged, held_bytes, now_ms};
 use crate::engine::compare::edges::Edges;
@@ -215,6 +218,41 @@ pub async fn compare(
     access: Access,
     req: &CompareRequest,
 ) -> Result<Arc<Outcome>, AppError> {
+    Ok(computed(state, access, req).await?.1.outcome.clone())
+}
+
+/// [`compare`]'s outcome in the web app's encoded form ([`Outcome::encode`]), encoded once
+/// per cached comparison.
+pub async fn compare_encoded(
+    state: &AppState,
+    access: Access,
+    req: &CompareRequest,
+) -> Result<Bytes, AppError> {
+    let (key, entry) = computed(state, access, req).await?;
+    if let Some(bytes) = entry.encoded.get() {
+        return Ok(bytes.clone());
+    }
+    let size = entry.outcome.approx_bytes();
+    let bytes = state
+        .jobs
+        .run(move |_| {
+            Ok(entry
+                .encoded
+                .get_or_init(|| Bytes::from(entry.outcome.encode()))
+                .clone())
+        })
+        .await?;
+    // The entry now holds its answer too: account for it (unless it was dropped meanwhile).
+    state.comparisons.resize(&key, size + bytes.len());
+    Ok(bytes)
+}
+
+/// The cache entry for a request (computed now if it is not kept) and its key.
+async fn computed(
+    state: &AppState,
+    access: Access,
+    req: &CompareRequest,
+) -> Result<((Access, String), Arc<Computed>), AppError> {
     check_request(state, req)?;
     open(state, access).await?;
     let key = (access, req.cache_key());
@@ -224,7 +262,7 @@ pub async fn compare(
         for &pid in req.a.iter().chain(&req.b) {
             meta(state, access, pid).await?;
         }
-        return Ok(hit);
+        return Ok((key, hit));
     }
     let a = profiles(state, access, &req.a).await?;
     let b = profiles(state, access, &req.b).await?;
@@ -249,10 +287,13 @@ pub async fn compare(
             }))
         })
         .await?;
-    state
-        .comparisons
-        .insert(key, outcome.clone(), outcome.approx_bytes());
-    Ok(outcome)
+    let size = outcome.approx_bytes();
+    let entry = Arc::new(Computed {
+        outcome,
+        encoded: OnceLock::new(),
+    });
+    state.comparisons.insert(key.clone(), entry.clone(), size);
+    Ok((key, entry))
 }
 
 /// Callers and callees, on both sides, of row `row` of a two-way comparison.

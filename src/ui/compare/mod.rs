@@ -124,6 +124,7 @@ impl leptos_router::LazyRoute for CompareRoute {
                 };
                 compare_view(session, req)
                     .await
+                    .and_then(|a| a.into_outcome().map_err(AppError::Transport))
                     .map(Loaded::Done)
                     .map_err(|e| ctx.check(e))
             }

@@ -10,21 +10,37 @@ use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType
 use super::columns::Col;
 use crate::engine::compare::edges::Edges;
 use crate::engine::compare::export::Format as ExportFormat;
-use crate::engine::compare::wire;
 use crate::model::{Access, AppError, CompareRequest, Outcome};
 
-/// The comparison the request describes: two-way, runs or matrix. Two-way comparisons
-/// travel in the compact form of [`wire`](crate::engine::compare::wire) (a 50,000-function
-/// one is ~59 MB as JSON), the others as JSON.
+/// The comparison the request describes: two-way, runs or matrix, in the form of
+/// [`Outcome::encode`] (a two-way comparison compact, the others JSON), encoded once per
+/// cached comparison on the server.
 #[server(prefix = "/fn", input = Json, output = Compact)]
-pub async fn compare_view(access: Access, req: CompareRequest) -> Result<Outcome, AppError> {
+pub async fn compare_view(access: Access, req: CompareRequest) -> Result<Answer, AppError> {
     use crate::server::{AppState, service};
     let state = AppState::from_context()?;
-    Ok((*service::compare(&state, access, &req).await?).clone())
+    Ok(Answer::Encoded(
+        service::compare_encoded(&state, access, &req).await?,
+    ))
 }
 
-/// [`compare_view`]'s answer: a tag byte, then a two-way comparison's compact form (`T`) or
-/// any outcome as JSON (`J`).
+/// [`compare_view`]'s answer: the encoded bytes where it is made (the server keeps them),
+/// the outcome where it is read.
+pub enum Answer {
+    Encoded(Bytes),
+    Decoded(Outcome),
+}
+
+impl Answer {
+    pub fn into_outcome(self) -> Result<Outcome, String> {
+        match self {
+            Answer::Encoded(bytes) => Outcome::decode(&bytes),
+            Answer::Decoded(o) => Ok(o),
+        }
+    }
+}
+
+/// The encoding of [`Answer`]: [`Outcome::encode`]'s bytes as they are.
 pub struct CompactEncoding;
 
 pub type Compact = Post<CompactEncoding>;
@@ -37,36 +53,22 @@ impl FormatType for CompactEncoding {
     const FORMAT_TYPE: Format = Format::Binary;
 }
 
-impl Encodes<Outcome> for CompactEncoding {
-    type Error = serde_json::Error;
+impl Encodes<Answer> for CompactEncoding {
+    type Error = std::convert::Infallible;
 
-    fn encode(o: &Outcome) -> Result<Bytes, Self::Error> {
-        Ok(Bytes::from(match o {
-            Outcome::Two(c) => {
-                let mut out = vec![b'T'];
-                out.extend(wire::encode(c));
-                out
-            }
-            other => {
-                let mut out = vec![b'J'];
-                serde_json::to_writer(&mut out, other)?;
-                out
-            }
-        }))
+    fn encode(a: &Answer) -> Result<Bytes, Self::Error> {
+        Ok(match a {
+            Answer::Encoded(bytes) => bytes.clone(),
+            Answer::Decoded(o) => Bytes::from(o.encode()),
+        })
     }
 }
 
-impl Decodes<Outcome> for CompactEncoding {
+impl Decodes<Answer> for CompactEncoding {
     type Error = String;
 
-    fn decode(bytes: Bytes) -> Result<Outcome, Self::Error> {
-        match bytes.split_first() {
-            Some((b'T', rest)) => wire::decode(rest)
-                .map(|c| Outcome::Two(std::sync::Arc::new(c)))
-                .map_err(|e| e.to_string()),
-            Some((b'J', rest)) => serde_json::from_slice(rest).map_err(|e| e.to_string()),
-            _ => Err("the server's answer is not a comparison".into()),
-        }
+    fn decode(bytes: Bytes) -> Result<Answer, Self::Error> {
+        Outcome::decode(&bytes).map(Answer::Decoded)
     }
 }
 
