@@ -62,7 +62,10 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         let mut base_files = FileNormalizer::new(checkout_root(baseline));
         let mut cand_files = FileNormalizer::new(checkout_root(candidate));
         type Loose<'a> = HashMap<(u32, Cow<'a, str>), Bucket, foldhash::fast::RandomState>;
-        let mut loose: Loose<'_> = HashMap::default();
+        // Sized for every unmatched baseline function at once: growing it rehashed all of
+        // them several times over.
+        let unmatched = base_taken.iter().filter(|t| !**t).count();
+        let mut loose: Loose<'_> = HashMap::with_capacity_and_hasher(unmatched, Default::default());
         let lines: Vec<i64> = baseline.functions().iter().map(|f| f.key.line).collect();
         for (i, f) in baseline.functions().iter().enumerate() {
             if !base_taken[i] {

@@ -410,8 +410,9 @@ pub const TOP: usize = 10;
 /// metric, largest regression first.
 pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Comparison {
     let matching = match_profiles(baseline, candidate);
-    let (bp, cp) = (baseline.producer(), candidate.producer());
     let (bt, ct) = (SideTotals::of(baseline), SideTotals::of(candidate));
+    // `Profile::producer` looks at every function and caller edge: once a side.
+    let (bp, cp) = (bt.producer, ct.producer);
     let scale = if options.normalize && ct.total_time > 0.0 {
         bt.total_time / ct.total_time
     } else {
