@@ -905,12 +905,18 @@ impl Profile {
     /// A repeated key in a marshal dict: the last value wins, in the first position (as a
     /// Python dict would have it).
     fn insert(&mut self, f: Function) {
+        if let Some((i, f)) = self.place(f) {
+            self.functions[i] = f;
+        }
+    }
+
+    /// Appends `f` and indexes it (one hash of its key), or, when its key is already here,
+    /// gives it back with the position that holds the key.
+    fn place(&mut self, f: Function) -> Option<(usize, Function)> {
         self.functions.push(f);
         let at = self.functions.len() - 1;
         let i = self.index.find_or_insert(&self.functions, at);
-        if i != at {
-            self.functions.swap_remove(i);
-        }
+        (i != at).then(|| (i, self.functions.pop().expect("just pushed")))
     }
 
     /// Indexes functions pushed in dump order, at once (one allocation, no rehashing as
@@ -944,14 +950,6 @@ impl Profile {
                 self.index.find_or_insert(&self.functions, i);
             }
         }
-    }
-
-    /// Appends a function whose key is not in the profile yet.
-    fn push(&mut self, f: Function) {
-        self.functions.push(f);
-        let at = self.functions.len() - 1;
-        let i = self.index.find_or_insert(&self.functions, at);
-        debug_assert_eq!(i, at, "push is for new keys");
     }
 
     /// What this model holds in memory, in bytes (an estimate within a few percent: the
@@ -1159,21 +1157,19 @@ impl Profile {
     }
 
     fn add_function(&mut self, f: Function) {
-        match self.index.find(&self.functions, &f.key) {
-            Some(i) => {
-                let t = &mut self.functions[i];
-                t.cc = t.cc.saturating_add(f.cc);
-                t.nc = t.nc.saturating_add(f.nc);
-                t.tt += f.tt;
-                t.ct += f.ct;
-                for (caller, stats) in f.callers {
-                    match t.callers.iter_mut().find(|(k, _)| *k == caller) {
-                        Some((_, s)) => *s = s.add(stats),
-                        None => t.callers.push((caller, stats)),
-                    }
-                }
+        let Some((i, f)) = self.place(f) else {
+            return;
+        };
+        let t = &mut self.functions[i];
+        t.cc = t.cc.saturating_add(f.cc);
+        t.nc = t.nc.saturating_add(f.nc);
+        t.tt += f.tt;
+        t.ct += f.ct;
+        for (caller, stats) in f.callers {
+            match t.callers.iter_mut().find(|(k, _)| *k == caller) {
+                Some((_, s)) => *s = s.add(stats),
+                None => t.callers.push((caller, stats)),
             }
-            None => self.push(f),
         }
     }
 
