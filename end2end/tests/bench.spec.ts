@@ -3,6 +3,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { fixture, pick, upload } from "./helpers";
 
+test.use({ trace: "off" });
 test.skip(!process.env.PROFDIFF_UI_BENCH, "set PROFDIFF_UI_BENCH=1 (make bench-ui)");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -24,6 +24,23 @@ test("compare a before/after pair: the known changes are listed", async ({ page 
   await expect(diffRow(page, "(regress)")).toHaveClass(/selected/);
 });
 
+test("diff rows are picked with the keyboard and keep the focus", async ({ page }) => {
+  await comparePair(page);
+  const row = diffRow(page, "(work)");
+  await row.focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/row=/);
+  await expect(page.getByTestId("edge-function")).toContainText("(work)");
+  // The page's rows are drawn anew on a selection: the selected one gets the focus back.
+  await expect(diffRow(page, "(work)")).toHaveClass(/selected/);
+  await expect(diffRow(page, "(work)")).toBeFocused();
+  // Tab moves on to the next row, and Enter picks that one.
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("edge-function")).not.toContainText("(work)");
+  await expect(page.locator("[data-testid=diff-row].selected")).toBeFocused();
+});
+
 test("status chips, text filter and sorting change the table", async ({ page }) => {
   await comparePair(page);
   const rows = page.getByTestId("diff-row");

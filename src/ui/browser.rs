@@ -295,6 +295,22 @@ mod imp {
         el.closest(&format!("[{attr}]")).ok()??.get_attribute(attr)
     }
 
+    /// Moves the keyboard focus to the element with this id once the page has rendered
+    /// the change under way (a re-rendered list replaced the focused element).
+    pub fn focus_later(id: &str) {
+        use wasm_bindgen::JsCast;
+        let id = id.to_string();
+        leptos::prelude::request_animation_frame(move || {
+            let el = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&id))
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(el) = el {
+                let _ = el.focus();
+            }
+        });
+    }
+
     /// Scrolls the element with this id into view once the page has rendered the
     /// change under way (the least scrolling that shows it).
     pub fn scroll_into_view(id: &str) {
@@ -359,6 +375,7 @@ mod imp {
         }
     }
     pub fn scroll_into_view(_: &str) {}
+    pub fn focus_later(_: &str) {}
     pub fn closest_attr(_: &leptos::ev::Event, _: &str) -> Option<String> {
         None
     }

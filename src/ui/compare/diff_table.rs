@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::columns::all_sorted;
 use super::columns::{Col, GROUPS};
-use super::filters::{FilterBox, StatusChips, chip_counts, status_chip};
+use super::filters::{FilterBox, StatusChips, chip_counts};
 use super::state::ViewState;
-use super::{PAGE, ordered};
-use crate::engine::compare::{Comparison, Row, Status};
-use crate::ui::fmt;
+use super::{PAGE, shown};
+use crate::engine::compare::{Comparison, Status};
+use crate::engine::flame_svg::escape;
 use crate::ui::widgets::{Pager, SortHeader};
+use crate::ui::{browser, fmt};
 
 #[component]
 pub fn DiffTable(
@@ -20,12 +22,23 @@ pub fn DiffTable(
     apply: Callback<ViewState>,
     select: Callback<usize>,
 ) -> impl IntoView {
+    // Every row sorted for the view's column and direction, re-sorted only when those
+    // change; the rows shown are its filtered subset (see [`shown`]).
+    let sort_key = Memo::new(move |_| view_state.with(|v| (v.sort_column(), v.reverse)));
+    let sorted = Memo::new({
+        let c = c.clone();
+        move |_| {
+            let (col, reverse) = sort_key.get();
+            Arc::new(all_sorted(&c, col, reverse))
+        }
+    });
     let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new({
         let c = c.clone();
         move |_| {
             order_key.with(|_| ());
-            view_state.with_untracked(|v| ordered(&c, v))
+            let sorted = sorted.get();
+            view_state.with_untracked(|v| shown(&c, v, sorted.iter().copied()))
         }
     });
     let page = Signal::derive(move || view_state.with(|v| v.page));
@@ -50,7 +63,30 @@ pub fn DiffTable(
     // Either side sampled: its counts are samples (see `Col::sampled_label`).
     let sampled = c.summary.sampled();
     let selected = Signal::derive(move || view_state.with(|v| v.row));
-    let rows_c = c;
+    let rows_html = move || {
+        let start = page.get() * PAGE;
+        let sel = selected.get();
+        order.with(|o| page_html(&c, &o[start.min(o.len())..(start + PAGE).min(o.len())], sel))
+    };
+    // One listener for the page's rows: `data-row` says which.
+    let row_of = |ev: &leptos::ev::Event| {
+        browser::closest_attr(ev, "data-row").and_then(|n| n.parse::<usize>().ok())
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if let Some(i) = row_of(&ev) {
+            select.run(i);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() != "Enter" {
+            return;
+        }
+        if let Some(i) = row_of(&ev) {
+            select.run(i);
+            // The rows are new elements now: keep the keyboard on the selected one.
+            browser::focus_later("selected-row");
+        }
+    };
     view! {
         <section class="card">
             <div class="toolbar">
@@ -78,41 +114,7 @@ pub fn DiffTable(
                             }).collect_view()}
                         </tr>
                     </thead>
-                    <tbody>
-                        {move || {
-                            let start = page.get() * PAGE;
-                            let sel = selected.get();
-                            order.with(|o| {
-                                o.iter().skip(start).take(PAGE).map(|&i| {
-                                    let r: &Row = &rows_c.rows[i];
-                                    let is_sel = sel == Some(i);
-                                    view! {
-                                        <tr
-                                            class=format!("row-{}", r.status.as_str())
-                                            class:selected=is_sel
-                                            id=is_sel.then_some("selected-row")
-                                            tabindex="0"
-                                            data-testid="diff-row"
-                                            data-status=r.status.as_str()
-                                            data-row=i
-                                            on:click=move |_| select.run(i)
-                                            on:keydown=move |ev| if ev.key() == "Enter" { select.run(i) }
-                                        >
-                                            {Col::all().map(|col| {
-                                                let text = col.cell(r);
-                                                match col {
-                                                    Col::Function => view! { <td class="fn" title=r.baseline_function.as_ref().map(|b| format!("baseline: {}:{}({})", b.file, b.line, b.name))>{text}</td> }.into_any(),
-                                                    Col::Status => view! { <td>{status_chip(r.status)}</td> }.into_any(),
-                                                    Col::Match => view! { <td class="match">{text}</td> }.into_any(),
-                                                    col => view! { <td class="num" data-col=col.id() title=col.exact(r)>{text}</td> }.into_any(),
-                                                }
-                                            }).collect_view()}
-                                        </tr>
-                                    }
-                                }).collect_view()
-                            })
-                        }}
-                    </tbody>
+                    <tbody on:click=on_click on:keydown=on_key inner_html=rows_html></tbody>
                 </table>
             </div>
             <Pager page set_page total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
@@ -123,5 +125,131 @@ pub fn DiffTable(
                 })
             }}
         </section>
+    }
+}
+
+/// The rows of one page (`rows`: positions in `c.rows`, in display order) as markup for
+/// the table body, `sel` marked as selected.
+///
+/// Why a string rather than a view per cell: a page is 100 rows of 24 cells, and
+/// re-rendering them as views (a chip toggle, a re-sort, a page turn) spent ~100 ms in
+/// attribute and text calls across the wasm boundary; the browser parses the same markup
+/// in a few milliseconds. Every text and attribute value is escaped.
+fn page_html(c: &Comparison, rows: &[usize], sel: Option<usize>) -> String {
+    use std::fmt::Write;
+    let cols: Vec<(Col, String)> = Col::all().map(|col| (col, col.id())).collect();
+    let mut out = String::with_capacity(rows.len() * 2048);
+    for &i in rows {
+        let r = &c.rows[i];
+        let status = r.status.as_str();
+        let is_sel = sel == Some(i);
+        let _ = write!(
+            out,
+            "<tr class=\"row-{status}{}\"{} tabindex=\"0\" data-testid=\"diff-row\" data-status=\"{status}\" data-row=\"{i}\">",
+            if is_sel { " selected" } else { "" },
+            if is_sel { " id=\"selected-row\"" } else { "" },
+        );
+        for (col, id) in &cols {
+            let text = escape(&col.cell(r));
+            match col {
+                Col::Function => {
+                    out.push_str("<td class=\"fn\"");
+                    if let Some(b) = &r.baseline_function {
+                        let title = format!("baseline: {}:{}({})", b.file, b.line, b.name);
+                        let _ = write!(out, " title=\"{}\"", escape(&title));
+                    }
+                    let _ = write!(out, ">{text}</td>");
+                }
+                Col::Status => {
+                    let _ = write!(
+                        out,
+                        "<td><span class=\"chip chip-{status}\">{status}</span></td>"
+                    );
+                }
+                Col::Match => {
+                    let _ = write!(out, "<td class=\"match\">{text}</td>");
+                }
+                col => {
+                    let _ = write!(out, "<td class=\"num\" data-col=\"{id}\"");
+                    if let Some(exact) = col.exact(r) {
+                        let _ = write!(out, " title=\"{}\"", escape(&exact));
+                    }
+                    let _ = write!(out, ">{text}</td>");
+                }
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Profile;
+    use crate::engine::compare::{FunctionRef, Options, compare};
+
+    fn pair() -> Comparison {
+        let read = |name: &str| {
+            let path = format!(
+                "{}/tests/fixtures/compare/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
+        };
+        compare(
+            &read("before_3.11.prof"),
+            &read("after_3.11.prof"),
+            &Options::default(),
+        )
+    }
+
+    #[test]
+    fn a_page_is_one_row_per_position_with_every_column() {
+        let c = pair();
+        let html = page_html(&c, &[2, 0], Some(0));
+        let rows: Vec<&str> = html.split("</tr>").filter(|s| !s.is_empty()).collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].contains("data-row=\"2\""));
+        assert!(rows[1].contains("data-row=\"0\""));
+        // Only the selected row is marked, and it has the id the view scrolls to.
+        assert!(!rows[0].contains("selected"));
+        assert!(
+            rows[1].contains("class=\"row-") && rows[1].contains(" selected\" id=\"selected-row\"")
+        );
+        for (row, &i) in rows.iter().zip(&[2usize, 0]) {
+            let r = &c.rows[i];
+            assert_eq!(row.matches("<td").count(), Col::all().count());
+            assert!(row.contains(&format!("data-status=\"{}\"", r.status.as_str())));
+            for col in Col::all().filter(|c| c.is_numeric()) {
+                assert!(row.contains(&format!("data-col=\"{}\"", col.id())));
+                if let Some(exact) = col.exact(r) {
+                    assert!(row.contains(&format!("title=\"{exact}\"")));
+                }
+            }
+        }
+        assert_eq!(page_html(&c, &[], None), "");
+    }
+
+    #[test]
+    fn names_and_titles_are_escaped() {
+        let mut c = pair();
+        let hostile = "<img src=x onerror=alert(1)>&\"'";
+        c.rows[1].display = hostile.into();
+        c.rows[1].baseline_function = Some(FunctionRef {
+            file: "a\".py".into(),
+            line: 3,
+            name: hostile.into(),
+        });
+        let html = page_html(&c, &[1], None);
+        assert!(!html.contains("<img"), "{html}");
+        assert_eq!(
+            html.matches("&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;")
+                .count(),
+            2
+        );
+        assert!(html.contains("title=\"baseline: a&quot;.py:3(&lt;img"));
+        // Every quote inside an attribute is escaped: the attributes still parse.
+        assert_eq!(html.matches('"').count() % 2, 0);
     }
 }

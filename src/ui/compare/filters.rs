@@ -7,11 +7,6 @@ use crate::engine::compare::{Counts, Status};
 use crate::ui::fmt;
 use crate::ui::widgets::TextFilter;
 
-/// A status as a coloured chip.
-pub fn status_chip(s: Status) -> impl IntoView {
-    view! { <span class=format!("chip chip-{}", s.as_str())>{s.as_str()}</span> }
-}
-
 /// The chips' statuses in display order, with their counts (`insufficient` only where
 /// some row has it: runs with too few runs).
 pub fn chip_counts(c: &Counts) -> Vec<(Status, usize)> {
