@@ -41,6 +41,31 @@ test("diff rows are picked with the keyboard and keep the focus", async ({ page 
   await expect(page.locator("[data-testid=diff-row].selected")).toBeFocused();
 });
 
+test("the diff table pages at a chosen size, kept in the URL", async ({ page }) => {
+  const [before, after] = ["dataviewer_before.prof", "dataviewer_after.prof"];
+  await page.goto("/");
+  await upload(page, [fixture(`pstats/dumps/${before}`), fixture(`pstats/dumps/${after}`)]);
+  await pick(page, before, "a");
+  await pick(page, after, "b");
+  await page.getByTestId("compare-picked").click();
+  await page.getByTestId("chip-unchanged").click();
+  const pager = page.getByTestId("pager");
+  await expect(pager).toContainText("rows 1–50 of 5635 · page 1 of 113");
+  await expect(page.getByTestId("diff-row")).toHaveCount(50);
+  await page.getByTestId("page-size").selectOption("250");
+  await expect(page.getByTestId("diff-row")).toHaveCount(250);
+  await pager.getByRole("button", { name: "Next" }).click();
+  await expect(pager).toContainText("rows 251–500 of 5635 · page 2 of 23");
+  // A smaller size keeps the first row shown on screen.
+  await page.getByTestId("page-size").selectOption("25");
+  await expect(pager).toContainText("rows 251–275 of 5635 · page 11 of 226");
+  await expect(page).toHaveURL(/per=25/);
+  await page.reload();
+  await expect(page.getByTestId("diff-row")).toHaveCount(25);
+  await expect(page.getByTestId("page-size")).toHaveValue("25");
+  await expect(pager).toContainText("rows 251–275 of 5635");
+});
+
 test("status chips, text filter and sorting change the table", async ({ page }) => {
   await comparePair(page);
   const rows = page.getByTestId("diff-row");

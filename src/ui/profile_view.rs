@@ -277,7 +277,7 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <Pager page=page.into() set_page=Callback::new(move |p| page.set(p)) total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
+            <Pager page=page.into() set_page=Callback::new(move |p| page.set(p)) total=Signal::derive(move || order.with(Vec::len)) size=Signal::stored(PAGE)/>
         </section>
         <section class="card side-panel" id="edges" data-testid="edges">
             <Suspense fallback=|| view! { <p class="loading">"Loading callers and callees…"</p> }>

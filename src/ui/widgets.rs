@@ -85,15 +85,33 @@ pub fn SortHeader(
     }
 }
 
-/// Previous / next over `total` rows, `size` per page.
+/// The page sizes a [`Pager`] offers, and the one the comparison's tables start with: a
+/// page is drawn anew on every sort, filter and page turn, and the browser's layout of it
+/// grows with its rows (24 cells each in the diff table), so the default stays modest.
+pub const PAGE_SIZES: [usize; 4] = [25, 50, 100, 250];
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// Previous / next over `total` rows, `size` per page; with `set_size`, a choice of page
+/// sizes ([`PAGE_SIZES`]).
 #[component]
 pub fn Pager(
     page: Signal<usize>,
     set_page: Callback<usize>,
     total: Signal<usize>,
-    size: usize,
+    #[prop(into)] size: Signal<usize>,
+    #[prop(optional)] set_size: Option<Callback<usize>>,
 ) -> impl IntoView {
-    let pages = move || total.get().div_ceil(size).max(1);
+    let pages = move || total.get().div_ceil(size.get()).max(1);
+    let sizes = set_size.map(|set_size| {
+        view! {
+            <label class="muted page-size">"rows per page "
+                <select data-testid="page-size" prop:value=move || size.get().to_string()
+                    on:change=move |ev| if let Ok(n) = event_target_value(&ev).parse() { set_size.run(n) }>
+                    {PAGE_SIZES.map(|n| view! { <option value=n.to_string() selected=move || size.get() == n>{n.to_string()}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    });
     view! {
         <nav class="pager" aria-label="pages" data-testid="pager">
             <button type="button" class="btn btn-small" disabled=move || page.get() == 0 on:click=move |_| set_page.run(page.get_untracked().saturating_sub(1))>
@@ -105,14 +123,16 @@ pub fn Pager(
                     if t == 0 {
                         "no rows".to_string()
                     } else {
-                        let start = page.get() * size;
-                        format!("rows {}–{} of {} · page {} of {}", start + 1, (start + size).min(t), t, page.get() + 1, pages())
+                        let (size, page) = (size.get(), page.get());
+                        let start = page * size;
+                        format!("rows {}–{} of {} · page {} of {}", start + 1, (start + size).min(t), t, page + 1, pages())
                     }
                 }}
             </span>
             <button type="button" class="btn btn-small" disabled=move || { page.get() + 1 >= pages() } on:click=move |_| set_page.run(page.get_untracked() + 1)>
                 "Next →"
             </button>
+            {sizes}
         </nav>
     }
 }

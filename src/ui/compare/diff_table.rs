@@ -8,11 +8,12 @@ use leptos::prelude::*;
 use super::columns::all_sorted;
 use super::columns::{Col, GROUPS};
 use super::filters::{FilterBox, StatusChips, chip_counts};
+use super::shown;
 use super::state::ViewState;
-use super::{PAGE, shown};
+use super::tables::pager;
 use crate::engine::compare::{Comparison, Status};
 use crate::engine::flame_svg::escape;
-use crate::ui::widgets::{Pager, SortHeader};
+use crate::ui::widgets::SortHeader;
 use crate::ui::{browser, fmt};
 
 #[component]
@@ -41,12 +42,6 @@ pub fn DiffTable(
             view_state.with_untracked(|v| shown(&c, v, sorted.iter().copied()))
         }
     });
-    let page = Signal::derive(move || view_state.with(|v| v.page));
-    let set_page = Callback::new(move |p: usize| {
-        let mut v = view_state.get_untracked();
-        v.page = p;
-        apply.run(v);
-    });
     let sort_by = move |col: Col| {
         let mut v = view_state.get_untracked();
         if v.sort_column() == col {
@@ -64,9 +59,10 @@ pub fn DiffTable(
     let sampled = c.summary.sampled();
     let selected = Signal::derive(move || view_state.with(|v| v.row));
     let rows_html = move || {
-        let start = page.get() * PAGE;
+        let (page, per) = view_state.with(|v| (v.page, v.per));
+        let start = page * per;
         let sel = selected.get();
-        order.with(|o| page_html(&c, &o[start.min(o.len())..(start + PAGE).min(o.len())], sel))
+        order.with(|o| page_html(&c, &o[start.min(o.len())..(start + per).min(o.len())], sel))
     };
     // One listener for the page's rows: `data-row` says which.
     let row_of = |ev: &leptos::ev::Event| {
@@ -117,7 +113,7 @@ pub fn DiffTable(
                     <tbody on:click=on_click on:keydown=on_key inner_html=rows_html></tbody>
                 </table>
             </div>
-            <Pager page set_page total=Signal::derive(move || order.with(Vec::len)) size=PAGE/>
+            {pager(view_state, apply, Signal::derive(move || order.with(Vec::len)))}
             {move || {
                 let hidden = view_state.with(|v| !v.statuses.contains(&Status::Unchanged));
                 (hidden && unchanged > 0).then(|| view! {

@@ -34,9 +34,6 @@ pub use filters::chip_counts;
 use server::compare_view;
 use state::ViewState;
 
-/// Rows per page of the diff table.
-pub const PAGE: usize = 100;
-
 /// Positions of the rows the view shows, in order: filtered by status and text, sorted by
 /// the view's column.
 pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {

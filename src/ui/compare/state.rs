@@ -6,6 +6,7 @@ use leptos_router::params::ParamsMap;
 use super::columns::Col;
 use crate::engine::compare::{Metric, Status};
 use crate::model::{CompareRequest, Mode, ProfileId};
+use crate::ui::widgets::{DEFAULT_PAGE_SIZE, PAGE_SIZES};
 
 /// Statuses shown when the URL does not say.
 pub const DEFAULT_STATUSES: [Status; 5] = [
@@ -32,6 +33,8 @@ pub struct ViewState {
     /// computes the same rows in the same order, so the position is a stable address).
     pub row: Option<usize>,
     pub page: usize,
+    /// Rows per page (one of [`PAGE_SIZES`]).
+    pub per: usize,
     /// The flame graph's zoomed node (0: the root) and search text.
     pub flame_zoom: u32,
     pub flame_q: String,
@@ -48,6 +51,7 @@ impl Default for ViewState {
             filter: String::new(),
             row: None,
             page: 0,
+            per: DEFAULT_PAGE_SIZE,
             flame_zoom: 0,
             flame_q: String::new(),
         }
@@ -133,6 +137,11 @@ impl ViewState {
             filter: q.get("q").unwrap_or_default(),
             row: q.get("row").and_then(|r| r.parse().ok()),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+            per: q
+                .get("per")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| PAGE_SIZES.contains(p))
+                .unwrap_or(DEFAULT_PAGE_SIZE),
             flame_zoom: q.get("fz").and_then(|p| p.parse().ok()).unwrap_or(0),
             flame_q: q.get("fq").unwrap_or_default(),
         }
@@ -169,6 +178,9 @@ impl ViewState {
         }
         if self.page > 0 {
             put("page", self.page.to_string());
+        }
+        if self.per != d.per {
+            put("per", self.per.to_string());
         }
         if self.flame_zoom > 0 {
             put("fz", self.flame_zoom.to_string());
@@ -222,6 +234,7 @@ mod tests {
             filter: "a b&c=(d)".into(),
             row: Some(17),
             page: 3,
+            per: 250,
             flame_zoom: 12,
             flame_q: "/^a;b/".into(),
         };
@@ -249,5 +262,9 @@ mod tests {
             ViewState::default()
         );
         assert_eq!(ViewState::default().to_query(), "mode=two&a=");
+        // A page size the tables do not offer is the default (no 10,000-row pages by URL).
+        let mut odd = ParamsMap::new();
+        odd.insert("per".to_string(), "10000".to_string());
+        assert_eq!(ViewState::from_query(&odd).per, DEFAULT_PAGE_SIZE);
     }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::PAGE;
 use super::columns::{Col, Field, Side};
 use super::filters::{FilterBox, StatusChips, chip_counts};
 use super::state::ViewState;
@@ -168,7 +167,8 @@ fn sort_idx(
     }
 }
 
-fn pager(
+/// A comparison table's pager: page and page size live in the view state (the URL).
+pub fn pager(
     view_state: Memo<ViewState>,
     apply: Callback<ViewState>,
     total: Signal<usize>,
@@ -178,7 +178,14 @@ fn pager(
             page=Signal::derive(move || view_state.with(|v| v.page))
             set_page=Callback::new(move |p| { let mut v = view_state.get_untracked(); v.page = p; apply.run(v); })
             total
-            size=PAGE
+            size=Signal::derive(move || view_state.with(|v| v.per))
+            set_size=Callback::new(move |per: usize| {
+                // The page that holds the first row shown so far.
+                let mut v = view_state.get_untracked();
+                v.page = v.page * v.per / per;
+                v.per = per;
+                apply.run(v);
+            })
         />
     }
 }
@@ -452,8 +459,8 @@ pub fn RunsView(
                     </thead>
                     <tbody>
                         {move || {
-                            let start = view_state.with(|v| v.page) * PAGE;
-                            order.with(|o| o.iter().skip(start).take(PAGE).map(|&i| {
+                            let (page, per) = view_state.with(|v| (v.page, v.per));
+                            order.with(|o| o.iter().skip(page * per).take(per).map(|&i| {
                                 let r = &rows.rows[i];
                                 let verdict = export::verdict(r);
                                 view! {
@@ -556,8 +563,8 @@ pub fn MatrixView(
                     </thead>
                     <tbody>
                         {move || {
-                            let start = view_state.with(|v| v.page) * PAGE;
-                            order.with(|o| o.iter().skip(start).take(PAGE).map(|&i| {
+                            let (page, per) = view_state.with(|v| (v.page, v.per));
+                            order.with(|o| o.iter().skip(page * per).take(per).map(|&i| {
                                 let r = &rows.rows[i];
                                 view! {
                                     <tr data-testid="matrix-row">

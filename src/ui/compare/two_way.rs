@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use super::chart::DeltaChart;
 use super::diff_table::DiffTable;
 use super::edges::EdgePanel;
+use super::ordered;
 use super::state::ViewState;
 use super::tables::Notes;
-use super::{PAGE, ordered};
 use crate::engine::FunctionKey;
 use crate::engine::compare::{Comparison, Summary, count_label};
 use crate::model::ProfileId;
@@ -47,7 +47,7 @@ pub fn TwoWay(
                 v.filter.clear();
                 pos = ordered(&c, &v).iter().position(|&i| i == row);
             }
-            v.page = pos.map(|p| p / PAGE).unwrap_or(0);
+            v.page = pos.map(|p| p / v.per).unwrap_or(0);
             v.row = Some(row);
             apply.run(v);
             browser::scroll_into_view("selected-row");
