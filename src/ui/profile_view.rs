@@ -174,7 +174,8 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
                 label
                 title
                 active=Signal::derive(move || sort.get().0 == col)
-                descending=Signal::derive(move || !sort.get().1)
+                // Names sort A→Z first, numbers largest first.
+                descending=Signal::derive(move || sort.get().1 == (col == Col::Function))
                 on_sort=Callback::new(move |_| sort.update(|s| *s = if s.0 == col { (col, !s.1) } else { (col, false) }))
             />
         }
