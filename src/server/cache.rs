@@ -125,6 +125,8 @@ pub type ComparisonCache = Lru<(Access, String), Arc<Computed>>;
 /// reload, a shared link or a second tab would otherwise pay again.
 pub struct Computed {
     pub outcome: Arc<Outcome>,
+    /// `outcome.approx_bytes()`, kept: the entry's size is re-accounted once encoded.
+    pub outcome_bytes: usize,
     pub encoded: OnceLock<Bytes>,
 }
 

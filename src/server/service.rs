@@ -232,7 +232,7 @@ pub async fn compare_encoded(
     if let Some(bytes) = entry.encoded.get() {
         return Ok(bytes.clone());
     }
-    let size = entry.outcome.approx_bytes();
+    let size = entry.outcome_bytes;
     let bytes = state
         .jobs
         .run(move |_| {
@@ -290,6 +290,7 @@ async fn computed(
     let size = outcome.approx_bytes();
     let entry = Arc::new(Computed {
         outcome,
+        outcome_bytes: size,
         encoded: OnceLock::new(),
     });
     state.comparisons.insert(key.clone(), entry.clone(), size);

@@ -181,24 +181,9 @@ fn page_html(c: &Comparison, rows: &[usize], sel: Option<usize>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::pair;
     use super::*;
-    use crate::engine::Profile;
-    use crate::engine::compare::{FunctionRef, Options, compare};
-
-    fn pair() -> Comparison {
-        let read = |name: &str| {
-            let path = format!(
-                "{}/tests/fixtures/compare/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
-        };
-        compare(
-            &read("before_3.11.prof"),
-            &read("after_3.11.prof"),
-            &Options::default(),
-        )
-    }
+    use crate::engine::compare::FunctionRef;
 
     #[test]
     fn a_page_is_one_row_per_position_with_every_column() {

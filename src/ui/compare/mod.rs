@@ -250,7 +250,8 @@ mod tests {
     use crate::engine::compare::Status;
     use crate::engine::compare::{Options, compare};
 
-    fn pair() -> Comparison {
+    /// The before/after fixture pair compared with the default options (12 rows).
+    pub(super) fn pair() -> Comparison {
         let read = |name: &str| {
             let path = format!(
                 "{}/tests/fixtures/compare/{name}",
