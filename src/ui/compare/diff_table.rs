@@ -16,23 +16,25 @@ use crate::engine::flame_svg::escape;
 use crate::ui::widgets::SortHeader;
 use crate::ui::{browser, fmt};
 
+/// Every row of `c` sorted for the view's column and direction, re-sorted only when those
+/// change; the rows the table shows are its filtered subset (see [`shown`]).
+pub fn sorted_rows(c: Arc<Comparison>, view_state: Memo<ViewState>) -> Memo<Arc<Vec<usize>>> {
+    let sort_key = Memo::new(move |_| view_state.with(|v| (v.sort_column(), v.reverse)));
+    Memo::new(move |_| {
+        let (col, reverse) = sort_key.get();
+        Arc::new(all_sorted(&c, col, reverse))
+    })
+}
+
 #[component]
 pub fn DiffTable(
     c: Arc<Comparison>,
     view_state: Memo<ViewState>,
+    /// [`sorted_rows`] of `c`.
+    sorted: Memo<Arc<Vec<usize>>>,
     apply: Callback<ViewState>,
     select: Callback<usize>,
 ) -> impl IntoView {
-    // Every row sorted for the view's column and direction, re-sorted only when those
-    // change; the rows shown are its filtered subset (see [`shown`]).
-    let sort_key = Memo::new(move |_| view_state.with(|v| (v.sort_column(), v.reverse)));
-    let sorted = Memo::new({
-        let c = c.clone();
-        move |_| {
-            let (col, reverse) = sort_key.get();
-            Arc::new(all_sorted(&c, col, reverse))
-        }
-    });
     let order_key = Memo::new(move |_| view_state.with(ViewState::order_key));
     let order = Memo::new({
         let c = c.clone();
@@ -57,11 +59,12 @@ pub fn DiffTable(
     let unchanged = c.summary.counts.unchanged;
     // Either side sampled: its counts are samples (see `Col::sampled_label`).
     let sampled = c.summary.sampled();
-    let selected = Signal::derive(move || view_state.with(|v| v.row));
+    // What the page's markup depends on besides the order: a memo, so a flame-graph zoom or
+    // search (also view state) does not rebuild it.
+    let window = Memo::new(move |_| view_state.with(|v| (v.page, v.per, v.row)));
     let rows_html = move || {
-        let (page, per) = view_state.with(|v| (v.page, v.per));
+        let (page, per, sel) = window.get();
         let start = page * per;
-        let sel = selected.get();
         order.with(|o| page_html(&c, &o[start.min(o.len())..(start + per).min(o.len())], sel))
     };
     // One listener for the page's rows: `data-row` says which.
@@ -127,10 +130,10 @@ pub fn DiffTable(
 /// The rows of one page (`rows`: positions in `c.rows`, in display order) as markup for
 /// the table body, `sel` marked as selected.
 ///
-/// Why a string rather than a view per cell: a page is 100 rows of 24 cells, and
-/// re-rendering them as views (a chip toggle, a re-sort, a page turn) spent ~100 ms in
-/// attribute and text calls across the wasm boundary; the browser parses the same markup
-/// in a few milliseconds. Every text and attribute value is escaped.
+/// Why a string rather than a view per cell: a page is up to 250 rows of 24 cells, and
+/// re-rendering 100 of them as views (a chip toggle, a re-sort, a page turn) spent ~100 ms
+/// in attribute and text calls across the wasm boundary; the browser parses the same
+/// markup in ~10 ms. Every text and attribute value is escaped.
 fn page_html(c: &Comparison, rows: &[usize], sel: Option<usize>) -> String {
     use std::fmt::Write;
     let cols: Vec<(Col, String)> = Col::all().map(|col| (col, col.id())).collect();

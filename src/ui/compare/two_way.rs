@@ -7,9 +7,9 @@ use std::sync::{Arc, OnceLock};
 use leptos::prelude::*;
 
 use super::chart::DeltaChart;
-use super::diff_table::DiffTable;
+use super::diff_table::{DiffTable, sorted_rows};
 use super::edges::EdgePanel;
-use super::ordered;
+use super::shown;
 use super::state::ViewState;
 use super::tables::Notes;
 use crate::engine::FunctionKey;
@@ -31,9 +31,18 @@ pub fn TwoWay(
     // Selecting a row (table or chart) shows it: its status and page are brought into view.
     // `(row, flame-graph zoom)`: a frame picked in the flame graph zooms and selects in one
     // change of the view state (two would race: each starts from the state before).
+    let sorted = sorted_rows(c.clone(), view_state);
     let select_zoomed = Callback::new({
         let c = c.clone();
         move |(row, zoom): (usize, Option<u32>)| {
+            // Selecting changes neither the sort column nor its direction: the table's
+            // sorted rows hold, and only the filtering is redone.
+            let sorted = sorted.get_untracked();
+            let find = |v: &ViewState| {
+                shown(&c, v, sorted.iter().copied())
+                    .iter()
+                    .position(|&i| i == row)
+            };
             let Some(r) = c.rows.get(row) else { return };
             let mut v = view_state.get_untracked();
             if let Some(z) = zoom {
@@ -42,10 +51,10 @@ pub fn TwoWay(
             if !v.statuses.contains(&r.status) {
                 v.statuses.push(r.status);
             }
-            let mut pos = ordered(&c, &v).iter().position(|&i| i == row);
+            let mut pos = find(&v);
             if pos.is_none() {
                 v.filter.clear();
-                pos = ordered(&c, &v).iter().position(|&i| i == row);
+                pos = find(&v);
             }
             v.page = pos.map(|p| p / v.per).unwrap_or(0);
             v.row = Some(row);
@@ -138,7 +147,7 @@ pub fn TwoWay(
             picked
             on_pick=pick_frame
         />
-        <DiffTable c=c.clone() view_state apply select/>
+        <DiffTable c=c.clone() view_state sorted apply select/>
         <EdgePanel view_state/>
     }
 }
