@@ -64,6 +64,13 @@ test("the diff table pages at a chosen size, kept in the URL", async ({ page }) 
   await expect(page.getByTestId("diff-row")).toHaveCount(25);
   await expect(page.getByTestId("page-size")).toHaveValue("25");
   await expect(pager).toContainText("rows 251–275 of 5635");
+  // A page number from a hand-edited URL, however large (the wasm usize maximum here),
+  // shows no rows and no crash.
+  await page.goto(page.url().replace(/page=\d+/, "page=4294967295"));
+  await expect(page.getByTestId("diff-table")).toHaveAttribute("data-rows", "5635");
+  await expect(page.getByTestId("diff-row")).toHaveCount(0);
+  await page.getByTestId("chip-unchanged").click();
+  await expect(page.getByTestId("diff-table")).not.toHaveAttribute("data-rows", "5635");
 });
 
 test("status chips, text filter and sorting change the table", async ({ page }) => {

@@ -124,12 +124,13 @@ pub fn Pager(
                         "no rows".to_string()
                     } else {
                         let (size, page) = (size.get(), page.get());
-                        let start = page * size;
-                        format!("rows {}–{} of {} · page {} of {}", start + 1, (start + size).min(t), t, page + 1, pages())
+                        let start = page.saturating_mul(size);
+                        // `page` comes from the URL: any number.
+                        format!("rows {}–{} of {} · page {} of {}", start.saturating_add(1), start.saturating_add(size).min(t), t, page.saturating_add(1), pages())
                     }
                 }}
             </span>
-            <button type="button" class="btn btn-small" disabled=move || { page.get() + 1 >= pages() } on:click=move |_| set_page.run(page.get_untracked() + 1)>
+            <button type="button" class="btn btn-small" disabled=move || { page.get().saturating_add(1) >= pages() } on:click=move |_| set_page.run(page.get_untracked().saturating_add(1))>
                 "Next →"
             </button>
             {sizes}

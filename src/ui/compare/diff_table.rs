@@ -64,8 +64,14 @@ pub fn DiffTable(
     let window = Memo::new(move |_| view_state.with(|v| (v.page, v.per, v.row)));
     let rows_html = move || {
         let (page, per, sel) = window.get();
-        let start = page * per;
-        order.with(|o| page_html(&c, &o[start.min(o.len())..(start + per).min(o.len())], sel))
+        let start = page.saturating_mul(per);
+        order.with(|o| {
+            page_html(
+                &c,
+                &o[start.min(o.len())..start.saturating_add(per).min(o.len())],
+                sel,
+            )
+        })
     };
     // One listener for the page's rows: `data-row` says which.
     let row_of = |ev: &leptos::ev::Event| {

@@ -182,7 +182,7 @@ pub fn pager(
             set_size=Callback::new(move |per: usize| {
                 // The page that holds the first row shown so far.
                 let mut v = view_state.get_untracked();
-                v.page = v.page * v.per / per;
+                v.page = v.page.saturating_mul(v.per) / per;
                 v.per = per;
                 apply.run(v);
             })
@@ -460,7 +460,7 @@ pub fn RunsView(
                     <tbody>
                         {move || {
                             let (page, per) = view_state.with(|v| (v.page, v.per));
-                            order.with(|o| o.iter().skip(page * per).take(per).map(|&i| {
+                            order.with(|o| o.iter().skip(page.saturating_mul(per)).take(per).map(|&i| {
                                 let r = &rows.rows[i];
                                 let verdict = export::verdict(r);
                                 view! {
@@ -564,7 +564,7 @@ pub fn MatrixView(
                     <tbody>
                         {move || {
                             let (page, per) = view_state.with(|v| (v.page, v.per));
-                            order.with(|o| o.iter().skip(page * per).take(per).map(|&i| {
+                            order.with(|o| o.iter().skip(page.saturating_mul(per)).take(per).map(|&i| {
                                 let r = &rows.rows[i];
                                 view! {
                                     <tr data-testid="matrix-row">
