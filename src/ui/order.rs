@@ -17,27 +17,14 @@ pub fn by_number(idx: &mut [usize], keys: &[Option<f64>], ascending: bool, rever
         .enumerate()
         .map(|(place, &i)| match keys[i] {
             Some(x) => {
-                let k = total_order(x);
+                let k = crate::engine::compare::total_order(x);
                 (false, if ascending { k } else { !k }, place as u32)
             }
             None => (true, 0, place as u32),
         })
         .collect();
     tagged.sort_unstable();
-    let before: Vec<usize> = idx.to_vec();
-    for (slot, (_, _, place)) in idx.iter_mut().zip(tagged) {
-        *slot = before[place as usize];
-    }
-}
-
-/// An integer that orders as [`f64::total_cmp`] orders floats.
-fn total_order(x: f64) -> u64 {
-    let bits = x.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | 1 << 63
-    }
+    rearrange(idx, tagged.into_iter().map(|(_, _, place)| place));
 }
 
 /// Sorts `idx` by `keys[i]` A→Z (bytewise, as `str` orders), or Z→A when `reverse`;
@@ -96,8 +83,13 @@ pub fn by_text(idx: &mut [usize], keys: &[&str], reverse: bool) {
             start += len;
         }
     }
+    rearrange(idx, tagged.into_iter().map(|(_, _, place)| place));
+}
+
+/// Puts `idx` in the order of `places` (each a position in `idx`, each once).
+fn rearrange(idx: &mut [usize], places: impl Iterator<Item = u32>) {
     let before: Vec<usize> = idx.to_vec();
-    for (slot, (_, _, place)) in idx.iter_mut().zip(tagged) {
+    for (slot, place) in idx.iter_mut().zip(places) {
         *slot = before[place as usize];
     }
 }

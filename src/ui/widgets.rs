@@ -106,7 +106,10 @@ pub fn Pager(
         view! {
             <label class="muted page-size">"rows per page "
                 <select data-testid="page-size" prop:value=move || size.get().to_string()
-                    on:change=move |ev| if let Ok(n) = event_target_value(&ev).parse() { set_size.run(n) }>
+                    on:change=move |ev| match event_target_value(&ev).parse() {
+                        Ok(n) if PAGE_SIZES.contains(&n) => set_size.run(n),
+                        _ => {}
+                    }>
                     {PAGE_SIZES.map(|n| view! { <option value=n.to_string() selected=move || size.get() == n>{n.to_string()}</option> }).collect_view()}
                 </select>
             </label>

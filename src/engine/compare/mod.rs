@@ -483,10 +483,10 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
     // Largest regression first, stably: the same order as `total_cmp` on `-delta` with ties
     // in pair order, as integers (a plain sort of pairs is faster than a stable sort
     // through a closure).
-    let mut keys: Vec<(i64, usize)> = rows
+    let mut keys: Vec<(u64, usize)> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| (total_order_bits(-r.delta_of(metric)), i))
+        .map(|(i, r)| (total_order(-r.delta_of(metric)), i))
         .collect();
     keys.sort_unstable();
     reorder(&mut rows, keys.into_iter().map(|(_, i)| i));
@@ -586,10 +586,16 @@ fn reorder<T>(items: &mut Vec<T>, order: impl IntoIterator<Item = usize>) {
     );
 }
 
-/// An integer that orders as [`f64::total_cmp`] orders floats.
-fn total_order_bits(x: f64) -> i64 {
-    let bits = x.to_bits() as i64;
-    bits ^ (((bits >> 63) as u64) >> 1) as i64
+/// An integer that orders as [`f64::total_cmp`] orders floats (negatives flipped below,
+/// the rest lifted above): sorting plain integers beats a sort through a closure. The
+/// browser's tables sort by it too (`ui::order`).
+pub fn total_order(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
 }
 
 /// Columns a comparison's rows can be sorted by.

@@ -34,20 +34,12 @@ pub use filters::chip_counts;
 use server::compare_view;
 use state::ViewState;
 
-/// Positions of the rows the view shows, in order: filtered by status and text, sorted by
-/// the view's column.
-pub fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
-    let mut idx = shown(c, v, 0..c.rows.len());
-    columns::sorted(&c.rows, &mut idx, v.sort_column(), v.reverse);
-    idx
-}
-
 /// The positions in `idx` (in its order) whose rows the view shows: filtered by status and
 /// text.
 ///
-/// Given every row already sorted for the view ([`columns::all_sorted`]), this is exactly
-/// [`ordered`]: both sorts are stable and ties keep the rows' order, so filtering a sorted
-/// list and sorting a filtered one agree. The diff table sorts once per column and direction
+/// Given every row already sorted for the view ([`columns::all_sorted`]), this is the
+/// view's order: both sorts are stable and ties keep the rows' order, so filtering a sorted
+/// list and sorting a filtered one agree (tested against the latter). The diff table sorts once per column and direction
 /// and only filters when a chip or the text filter changes (50,000 rows by name: a sort is
 /// tens of milliseconds in the browser, a filter a few).
 pub fn shown(c: &Comparison, v: &ViewState, idx: impl IntoIterator<Item = usize>) -> Vec<usize> {
@@ -249,6 +241,13 @@ mod tests {
     use crate::engine::Profile;
     use crate::engine::compare::Status;
     use crate::engine::compare::{Options, compare};
+
+    /// The rows the view shows in its order, the direct way: filtered, then sorted.
+    fn ordered(c: &Comparison, v: &ViewState) -> Vec<usize> {
+        let mut idx = shown(c, v, 0..c.rows.len());
+        columns::sorted(&c.rows, &mut idx, v.sort_column(), v.reverse);
+        idx
+    }
 
     /// The before/after fixture pair compared with the default options (12 rows).
     pub(super) fn pair() -> Comparison {
