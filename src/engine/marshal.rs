@@ -62,6 +62,13 @@ pub enum Value {
     Code(Arc<Code>),
 }
 
+/// A number as [`Reader::plain_number`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Num {
+    Int(i64),
+    Float(f64),
+}
+
 /// The parts of a code object that profile reports show.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Code {
@@ -319,35 +326,35 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads an object that must not be NULL, taking the numbers a stats tuple is made of
-    /// — unflagged `int`s and binary floats, and back-references — without the general
-    /// decoder.
-    pub fn number(&mut self) -> Result<Value, MarshalError> {
+    /// The next object if it is one of the numbers a stats tuple is made of — an unflagged
+    /// `int`, a binary float, or a back-reference to either (CPython flags its cached small
+    /// ints, so most counts after the first are references) — read; otherwise `None`, and
+    /// nothing is consumed. Small enough to come back in registers: returning a [`Value`]
+    /// went through memory and stalled on every stats item.
+    #[inline]
+    pub fn plain_number(&mut self) -> Option<Num> {
         let at = self.pos;
-        match self.data.get(at..at + 9) {
+        let (num, len) = match self.data.get(at..at + 9) {
             Some([b'i', a, b, c, d, ..]) => {
-                self.pos += 5;
-                Ok(Value::Int(i32::from_le_bytes([*a, *b, *c, *d]) as i64))
+                (Num::Int(i32::from_le_bytes([*a, *b, *c, *d]) as i64), 5)
             }
             Some([b'g', bytes @ ..]) => {
-                self.pos += 9;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(bytes);
-                Ok(Value::Float(f64::from_le_bytes(a)))
+                (Num::Float(f64::from_le_bytes(a)), 9)
             }
             Some([b'r', a, b, c, d, ..]) => {
                 match self.refs.get(u32::from_le_bytes([*a, *b, *c, *d]) as usize) {
-                    Some(Some(v @ (Value::Int(_) | Value::Float(_)))) => {
-                        let v = v.clone();
-                        self.pos += 5;
-                        Ok(v)
-                    }
+                    Some(Some(Value::Int(i))) => (Num::Int(*i), 5),
+                    Some(Some(Value::Float(f))) => (Num::Float(*f), 5),
                     // Out of range, unfinished or another type: the general path says so.
-                    _ => self.value(),
+                    _ => return None,
                 }
             }
-            _ => self.value(),
-        }
+            _ => return None,
+        };
+        self.pos += len;
+        Some(num)
     }
 
     /// Like [`Reader::dict_start`], for a dict that nothing refers back to.
@@ -1046,6 +1053,23 @@ mod tests {
         let Value::Tuple(items) = v else { panic!() };
         assert_eq!(items[0], Value::Str("x".into()));
         assert_eq!(items[1], Value::Str("x".into()));
+    }
+
+    /// The stats fast path takes plain ints, floats and references to either; anything
+    /// else (a flagged int, a reference to a string) is left whole for the general decoder.
+    #[test]
+    fn plain_numbers_and_what_they_leave() {
+        let mut data = b"\xe9\x07\x00\x00\x00r\x00\x00\x00\x00g".to_vec();
+        data.extend(1.5f64.to_le_bytes());
+        data.extend(b"\xda\x01xr\x01\x00\x00\x00NNNNNNNNN");
+        let mut r = Reader::new(&data);
+        assert_eq!(r.plain_number(), None);
+        assert_eq!(r.value().unwrap(), Value::Int(7));
+        assert_eq!(r.plain_number(), Some(Num::Int(7)));
+        assert_eq!(r.plain_number(), Some(Num::Float(1.5)));
+        assert_eq!(r.value().unwrap(), Value::Str("x".into()));
+        assert_eq!(r.plain_number(), None);
+        assert_eq!(r.value().unwrap(), Value::Str("x".into()));
     }
 
     #[test]

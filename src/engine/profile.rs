@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::marshal::{self, MarshalError, Reader, Value};
+use super::marshal::{self, MarshalError, Num, Reader, Value};
 use super::stacks::{self, FoldedError, Sampling, Stacks};
 use super::trace::{self, Trace};
 
@@ -1294,6 +1294,34 @@ fn key_of_items(
     Ok(FunctionKey { file, line, name })
 }
 
+/// [`count`] of the next stats item, read as a plain number when it is one.
+#[inline]
+fn next_count(
+    r: &mut Reader<'_>,
+    what: &str,
+    shape: &impl Fn(String) -> EntryError,
+) -> Result<i64, EntryError> {
+    match r.plain_number() {
+        Some(Num::Int(i)) => Ok(i),
+        Some(Num::Float(f)) => count(&Value::Float(f), what).map_err(shape),
+        None => count(&r.value()?, what).map_err(shape),
+    }
+}
+
+/// [`time`] of the next stats item, read as a plain number when it is one.
+#[inline]
+fn next_time(
+    r: &mut Reader<'_>,
+    what: &str,
+    shape: &impl Fn(String) -> EntryError,
+) -> Result<f64, EntryError> {
+    match r.plain_number() {
+        Some(Num::Float(f)) => Ok(f),
+        Some(Num::Int(i)) => Ok(i as f64),
+        None => time(&r.value()?, what).map_err(shape),
+    }
+}
+
 fn count(v: &Value, what: &str) -> Result<i64, String> {
     match v {
         Value::Int(i) => Ok(*i),
@@ -1397,10 +1425,10 @@ fn read_function(
     if n != 5 {
         return Err(shape(format!("stats have {n} items, {STATS_SHAPE}")));
     }
-    let cc = count(&r.number()?, "cc").map_err(shape)?;
-    let nc = count(&r.number()?, "nc").map_err(shape)?;
-    let tt = time(&r.number()?, "tt").map_err(shape)?;
-    let ct = time(&r.number()?, "ct").map_err(shape)?;
+    let cc = next_count(r, "cc", &shape)?;
+    let nc = next_count(r, "nc", &shape)?;
+    let tt = next_time(r, "tt", &shape)?;
+    let ct = next_time(r, "ct", &shape)?;
     let callers = if r.plain_dict_start() {
         // Collected in the builder's scratch list, then copied once at its exact size:
         // growing each function's own list took a third of the allocations.
@@ -1414,10 +1442,10 @@ fn read_function(
             })?;
             let stats = match r.plain_tuple_start()? {
                 Some(4) => CallerStats::Full {
-                    nc: count(&r.number()?, "caller nc").map_err(shape)?,
-                    cc: count(&r.number()?, "caller cc").map_err(shape)?,
-                    tt: time(&r.number()?, "caller tt").map_err(shape)?,
-                    ct: time(&r.number()?, "caller ct").map_err(shape)?,
+                    nc: next_count(r, "caller nc", &shape)?,
+                    cc: next_count(r, "caller cc", &shape)?,
+                    tt: next_time(r, "caller tt", &shape)?,
+                    ct: next_time(r, "caller ct", &shape)?,
                 },
                 Some(_) => return Err(shape(format!("caller stats are a tuple, {CALLER_SHAPE}"))),
                 None => caller_stats_from(&r.value()?).map_err(shape)?,
