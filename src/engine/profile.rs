@@ -410,7 +410,7 @@ struct Builder {
     /// The same for names that need converting (byte strings, code objects).
     names: HashMap<usize, (Value, Arc<str>), foldhash::fast::RandomState>,
     /// A callers list being read, reused from function to function.
-    scratch: Vec<(FunctionKey, CallerStats)>,
+    scratch: Vec<(Caller, CallerStats)>,
     /// Keys by the reference-table slot of their tuple (`u32::MAX`: none), into
     /// `ref_keys`: a back-reference to a key (dumps that share key tuples write one per
     /// caller edge) becomes a clone of the converted key without touching the tuple.
@@ -419,11 +419,20 @@ struct Builder {
     ref_keys: Vec<FunctionKey>,
 }
 
+/// A caller key as read: converted, or a back-reference to one converted before.
+enum Caller {
+    Key(FunctionKey),
+    Known(u32),
+}
+
 /// What a key position of a dump (a dict key) holds.
 enum NextKey {
     /// The dict's end.
     End,
     Key(Result<FunctionKey, KeyError>),
+    /// A back-reference to the key at this position of `Builder::ref_keys`, counted
+    /// against the budget but not cloned yet (see [`Builder::resolve`]).
+    Known(u32),
     /// profiling.sampling's marker entry (only looked for in the top-level dict).
     Sampled,
 }
@@ -443,10 +452,11 @@ impl Builder {
     }
 
     fn count_text(&mut self, key: &FunctionKey) -> Result<(), String> {
-        self.text = self
-            .text
-            .saturating_add(key.file.len())
-            .saturating_add(key.name.len());
+        self.count(key.file.len() + key.name.len())
+    }
+
+    fn count(&mut self, text: usize) -> Result<(), String> {
+        self.text = self.text.saturating_add(text);
         if self.text > self.budget.text {
             return Err(format!(
                 "its function names add up to more than {} MB when every use is counted (at \
@@ -507,6 +517,18 @@ impl Builder {
         top: bool,
         python2: &mut bool,
     ) -> Result<NextKey, MarshalError> {
+        self.next(r, top, python2, false)
+    }
+
+    /// [`Builder::next_key`]; with `defer`, a back-reference to a key already converted
+    /// comes back as [`NextKey::Known`].
+    fn next(
+        &mut self,
+        r: &mut Reader<'_>,
+        top: bool,
+        python2: &mut bool,
+        defer: bool,
+    ) -> Result<NextKey, MarshalError> {
         // Python 2 dumps have no back-references, so a key met again is never a Python 2 one.
         // `ref_slots` only names slots whose tuple was read whole.
         if let Some(slot) = r.peek_ref()
@@ -514,9 +536,16 @@ impl Builder {
             && i != u32::MAX
         {
             r.skip_ref();
+            let key = &self.ref_keys[i as usize];
+            let text = key.file.len() + key.name.len();
+            let counted = self.count(text);
+            if defer && counted.is_ok() {
+                return Ok(NextKey::Known(i));
+            }
             let key = self.ref_keys[i as usize].clone();
-            let counted = self.count_text(&key).map_err(KeyError::Budget);
-            return Ok(NextKey::Key(counted.map(|()| key)));
+            return Ok(NextKey::Key(
+                counted.map(|()| key).map_err(KeyError::Budget),
+            ));
         }
         if let Some(items) = r.plain_triple()? {
             // cProfile's keys are fresh tuples: read without building one.
@@ -549,6 +578,27 @@ impl Builder {
             self.ref_keys.push(key.clone());
         }
         Ok(NextKey::Key(key))
+    }
+
+    /// The callers list at its exact size, back-references cloned from `ref_keys`. The
+    /// clones are what a parse waits on most: each a locked reference-count increment on
+    /// a string header anywhere in the heap, which waits for its cache miss and stops
+    /// every later access while it does. Fetching all the list's headers first lets
+    /// those misses overlap.
+    fn resolve(&self, list: &mut Vec<(Caller, CallerStats)>) -> Vec<(FunctionKey, CallerStats)> {
+        for (c, _) in list.iter() {
+            if let Caller::Known(i) = c {
+                let k = &self.ref_keys[*i as usize];
+                prefetch(Arc::as_ptr(&k.name).cast::<u8>());
+                prefetch(Arc::as_ptr(&k.file).cast::<u8>());
+            }
+        }
+        let mut out = Vec::with_capacity(list.len());
+        out.extend(list.drain(..).map(|(c, s)| match c {
+            Caller::Key(k) => (k, s),
+            Caller::Known(i) => (self.ref_keys[i as usize].clone(), s),
+        }));
+        out
     }
 
     /// A key read as its three items ([`Reader::plain_triple`]): nothing else holds the
@@ -665,6 +715,8 @@ impl Profile {
             let key = match builder.next_key(&mut r, true, &mut profile.python2)? {
                 NextKey::End => break,
                 NextKey::Key(key) => key.map_err(|e| e.at(index))?,
+                // Only callers are deferred.
+                NextKey::Known(i) => builder.ref_keys[i as usize].clone(),
                 NextKey::Sampled => {
                     let v = r.value()?;
                     sampled_marker = matches!(v, Value::Bool(true));
@@ -1434,12 +1486,16 @@ fn read_function(
         // growing each function's own list took a third of the allocations.
         let mut list = std::mem::take(&mut b.scratch);
         list.clear();
-        while let NextKey::Key(caller) = b.next_key(r, false, &mut false)? {
+        loop {
+            let caller = match b.next(r, false, &mut false, true)? {
+                NextKey::Known(i) => Caller::Known(i),
+                NextKey::Key(k) => Caller::Key(k.map_err(|e| match e {
+                    KeyError::Shape(e) => shape(format!("caller {e}")),
+                    KeyError::Budget(e) => EntryError::Budget(e),
+                })?),
+                NextKey::End | NextKey::Sampled => break,
+            };
             b.count_edges(1).map_err(EntryError::Budget)?;
-            let caller = caller.map_err(|e| match e {
-                KeyError::Shape(e) => shape(format!("caller {e}")),
-                KeyError::Budget(e) => EntryError::Budget(e),
-            })?;
             let stats = match r.plain_tuple_start()? {
                 Some(4) => CallerStats::Full {
                     nc: next_count(r, "caller nc", &shape)?,
@@ -1452,10 +1508,9 @@ fn read_function(
             };
             list.push((caller, stats));
         }
-        dedup_callers(&mut list);
-        let mut exact = Vec::with_capacity(list.len());
-        exact.append(&mut list);
+        let mut exact = b.resolve(&mut list);
         b.scratch = list;
+        dedup_callers(&mut exact);
         exact
     } else {
         let v = r.value()?;
@@ -1479,6 +1534,20 @@ impl EntryError {
             other => other,
         }
     }
+}
+
+/// Asks for the cache line holding a reference count (16 bytes before `data`, where the
+/// `Arc`'s counts are) without waiting for it. Only a hint: no memory is read.
+#[inline(always)]
+fn prefetch(data: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and cannot fault, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(data.wrapping_sub(16).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
 
 /// A marshal dict may repeat a key (Python's never does): as `marshal.load` builds a dict,
