@@ -8,7 +8,7 @@ mod crafted;
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: crafted_dumps DIR"));
     std::fs::create_dir_all(&dir).expect("a writable directory");
-    let files: [(&str, Vec<u8>); 13] = [
+    let files: [(&str, Vec<u8>); 14] = [
         (
             "shared_callers_2000x5000.prof",
             crafted::shared_callers(2000, 5000),
@@ -20,6 +20,10 @@ fn main() {
         (
             "shared_code_name_1000x1MiB.prof",
             crafted::shared_code_name(1000, 1 << 20),
+        ),
+        (
+            "repeated_caller_key.prof",
+            crafted::repeated_caller_key(4, 2000, 1 << 20),
         ),
         ("non_finite_times.prof", crafted::non_finite_times()),
         ("huge_counts.prof", crafted::huge_counts()),

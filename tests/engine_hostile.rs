@@ -113,6 +113,35 @@ fn a_shared_long_name_is_refused_in_bounded_memory() {
 }
 
 #[test]
+fn a_long_caller_name_repeated_is_refused_in_bounded_memory() {
+    // Callers refer back to one key naming a 1 MiB file: 4 × 2,000 edges, 8 GB of names.
+    // Caller back-references are counted once their callers dict is read (the edge budget
+    // bounds how many wait); the refusal must still come before the model grows.
+    let data = crafted::repeated_caller_key(4, 2000, 1 << 20);
+    let (result, peak, kept) = measured(&data);
+    let msg = result.expect_err("refused").to_string();
+    assert!(msg.contains("function names add up to more than"), "{msg}");
+    let budget = Budget::for_input(data.len());
+    let edge =
+        std::mem::size_of::<(profdiff::engine::FunctionKey, profdiff::engine::CallerStats)>();
+    assert!(
+        peak <= parse_bound(data.len()) + 2 * budget.edges * edge + (1 << 20),
+        "peak {peak} for a {} byte file",
+        data.len()
+    );
+    assert!(kept < 4096, "nothing stays: {kept}");
+    // Below the budget the same shape parses, the repeats folded into one caller.
+    let data = crafted::repeated_caller_key(2, 3, 1000);
+    let profile = measured(&data).0.expect("parses");
+    assert_eq!(profile.len(), 3);
+    assert!(
+        profile.functions()[1..]
+            .iter()
+            .all(|f| f.callers.len() == 1)
+    );
+}
+
+#[test]
 fn shared_keys_are_converted_once() {
     // Below the names budget, keys that share one code object share its name too: the model
     // holds one copy, not one per key.

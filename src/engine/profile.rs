@@ -430,8 +430,8 @@ enum NextKey {
     /// The dict's end.
     End,
     Key(Result<FunctionKey, KeyError>),
-    /// A back-reference to the key at this position of `Builder::ref_keys`, counted
-    /// against the budget but not cloned yet (see [`Builder::resolve`]).
+    /// A back-reference to the key at this position of `Builder::ref_keys`, neither
+    /// counted against the budget nor cloned yet (see [`Builder::resolve`]).
     Known(u32),
     /// profiling.sampling's marker entry (only looked for in the top-level dict).
     Sampled,
@@ -536,16 +536,12 @@ impl Builder {
             && i != u32::MAX
         {
             r.skip_ref();
-            let key = &self.ref_keys[i as usize];
-            let text = key.file.len() + key.name.len();
-            let counted = self.count(text);
-            if defer && counted.is_ok() {
+            if defer {
                 return Ok(NextKey::Known(i));
             }
             let key = self.ref_keys[i as usize].clone();
-            return Ok(NextKey::Key(
-                counted.map(|()| key).map_err(KeyError::Budget),
-            ));
+            let counted = self.count_text(&key).map_err(KeyError::Budget);
+            return Ok(NextKey::Key(counted.map(|()| key)));
         }
         if let Some(items) = r.plain_triple()? {
             // cProfile's keys are fresh tuples: read without building one.
@@ -580,25 +576,33 @@ impl Builder {
         Ok(NextKey::Key(key))
     }
 
-    /// The callers list at its exact size, back-references cloned from `ref_keys`. The
-    /// clones are what a parse waits on most: each a locked reference-count increment on
-    /// a string header anywhere in the heap, which waits for its cache miss and stops
-    /// every later access while it does. Fetching all the list's headers first lets
-    /// those misses overlap.
-    fn resolve(&self, list: &mut Vec<(Caller, CallerStats)>) -> Vec<(FunctionKey, CallerStats)> {
+    /// The callers list at its exact size, back-references cloned from `ref_keys` and
+    /// their names counted against the budget (the edge budget bounds how many wait).
+    /// The clones are what a parse waits on most: each a locked reference-count increment
+    /// on a string header anywhere in the heap, which waits for its cache miss and stops
+    /// every later access while it does; reading each key's lengths was the next miss.
+    /// Reading all the list's keys first, fetching their headers on the way, lets those
+    /// misses overlap.
+    fn resolve(
+        &mut self,
+        list: &mut Vec<(Caller, CallerStats)>,
+    ) -> Result<Vec<(FunctionKey, CallerStats)>, String> {
+        let mut text = 0usize;
         for (c, _) in list.iter() {
             if let Caller::Known(i) = c {
                 let k = &self.ref_keys[*i as usize];
                 prefetch(Arc::as_ptr(&k.name).cast::<u8>());
                 prefetch(Arc::as_ptr(&k.file).cast::<u8>());
+                text = text.saturating_add(k.file.len() + k.name.len());
             }
         }
+        self.count(text)?;
         let mut out = Vec::with_capacity(list.len());
         out.extend(list.drain(..).map(|(c, s)| match c {
             Caller::Key(k) => (k, s),
             Caller::Known(i) => (self.ref_keys[i as usize].clone(), s),
         }));
-        out
+        Ok(out)
     }
 
     /// A key read as its three items ([`Reader::plain_triple`]): nothing else holds the
@@ -1508,7 +1512,7 @@ fn read_function(
             };
             list.push((caller, stats));
         }
-        let mut exact = b.resolve(&mut list);
+        let mut exact = b.resolve(&mut list).map_err(EntryError::Budget)?;
         b.scratch = list;
         dedup_callers(&mut exact);
         exact

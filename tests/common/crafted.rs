@@ -171,6 +171,37 @@ pub fn shared_code_name(keys: u32, filename_bytes: usize) -> Vec<u8> {
     m.0
 }
 
+/// `functions` functions, each called by one caller `edges` times over (a callers dict
+/// repeating one back-reference; marshal's dict keeps the last): the caller's key tuple
+/// (slot 1) names a file of `filename_bytes` bytes, so every edge uses that many bytes of
+/// names without adding any to the file.
+pub fn repeated_caller_key(functions: u32, edges: u32, filename_bytes: usize) -> Vec<u8> {
+    let mut m = Marshal::default();
+    m.dict(true); // slot 0
+    m.tuple(3, true) // slot 1
+        .str(&"x".repeat(filename_bytes), false)
+        .int(1)
+        .short_str("caller", false);
+    m.tuple(5, false)
+        .int(1)
+        .int(1)
+        .float(0.001)
+        .float(0.002)
+        .dict(false)
+        .end();
+    for f in 0..functions {
+        m.key("a.py", f as i32 + 2, "f");
+        m.tuple(5, false).int(1).int(1).float(0.001).float(0.002);
+        m.dict(false);
+        for _ in 0..edges {
+            m.r(1).edge_stats();
+        }
+        m.end();
+    }
+    m.end();
+    m.0
+}
+
 /// A dump whose first function's times are NaN and infinity.
 pub fn non_finite_times() -> Vec<u8> {
     let mut m = Marshal::default();
