@@ -18,3 +18,26 @@ pub mod trace;
 
 pub use profile::{CallerStats, Function, FunctionKey, Producer, Profile, ProfileError};
 pub use report::{Report, Restriction, SortKey, Source};
+
+/// Asks for the cache line at `addr` without waiting for it: a hint, no memory is read.
+/// Loops that visit scattered memory (a profile's strings, in sorted order) ask a few
+/// items ahead, so the misses overlap instead of each stopping the loop. Unlike a plain
+/// load, a prefetch is not held up by the locked instructions of reference counting.
+#[inline(always)]
+pub(crate) fn prefetch<T>(addr: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and cannot fault, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(addr.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
+}
+
+/// [`prefetch`] of an `Arc`'s reference counts (the 16 bytes before its data), which a
+/// clone or drop is about to lock.
+#[inline(always)]
+pub(crate) fn prefetch_counts<T: ?Sized>(arc: &std::sync::Arc<T>) {
+    prefetch(std::sync::Arc::as_ptr(arc).cast::<u8>().wrapping_sub(16));
+}

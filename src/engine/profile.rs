@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::marshal::{self, MarshalError, Num, Reader, Value};
+use super::prefetch_counts;
 use super::stacks::{self, FoldedError, Sampling, Stacks};
 use super::trace::{self, Trace};
 
@@ -591,8 +592,8 @@ impl Builder {
         for (c, _) in list.iter() {
             if let Caller::Known(i) = c {
                 let k = &self.ref_keys[*i as usize];
-                prefetch(Arc::as_ptr(&k.name).cast::<u8>());
-                prefetch(Arc::as_ptr(&k.file).cast::<u8>());
+                prefetch_counts(&k.name);
+                prefetch_counts(&k.file);
                 text = text.saturating_add(k.file.len() + k.name.len());
             }
         }
@@ -1538,20 +1539,6 @@ impl EntryError {
             other => other,
         }
     }
-}
-
-/// Asks for the cache line holding a reference count (16 bytes before `data`, where the
-/// `Arc`'s counts are) without waiting for it. Only a hint: no memory is read.
-#[inline(always)]
-fn prefetch(data: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing and cannot fault, whatever the address.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(data.wrapping_sub(16).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
 }
 
 /// A marshal dict may repeat a key (Python's never does): as `marshal.load` builds a dict,

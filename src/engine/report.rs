@@ -509,7 +509,17 @@ impl Report {
                     .map(|&i| 70 + functions[i].key.file.len() + functions[i].key.name.len())
                     .sum(),
             );
-            for &i in &list {
+            // The lines go in sorted order, all over the functions and their strings:
+            // ask for them a few lines ahead (the struct 16, its strings 8).
+            for (n, &i) in list.iter().enumerate() {
+                if let Some(&j) = list.get(n + 16) {
+                    super::prefetch(&functions[j]);
+                }
+                if let Some(&j) = list.get(n + 8) {
+                    let key = &functions[j].key;
+                    super::prefetch(key.file.as_ptr());
+                    super::prefetch(key.name.as_ptr());
+                }
                 self.print_line(&mut out, i);
             }
             out.push_str("\n\n");
