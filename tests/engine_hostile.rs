@@ -142,6 +142,37 @@ fn a_long_caller_name_repeated_is_refused_in_bounded_memory() {
 }
 
 #[test]
+fn shape_errors_name_the_function_whether_its_key_is_new_or_a_reference() {
+    // f's caller c (a flagged key tuple, slot 1) is then an entry of its own, keyed by a
+    // back-reference, with a stats tuple of three items; and the same with a fresh key.
+    for referenced in [true, false] {
+        let mut m = crafted::Marshal::default();
+        m.dict(false);
+        m.key("a.py", 1, "f");
+        m.tuple(5, false).int(1).int(1).float(0.001).float(0.002);
+        m.dict(false);
+        m.tuple(3, true)
+            .short_str("c.py", false)
+            .int(7)
+            .short_str("c", false);
+        m.edge_stats().end();
+        if referenced {
+            m.r(0);
+        } else {
+            m.key("c.py", 7, "c");
+        }
+        m.tuple(3, false).int(1).int(1).float(0.5).end();
+        let msg = Profile::parse(&m.0).expect_err("refused").to_string();
+        assert_eq!(
+            msg,
+            "not a Python profile dump: entry 1: c.py:7(c): stats have 3 items, expected \
+             (cc, nc, tt, ct, callers)",
+            "referenced: {referenced}"
+        );
+    }
+}
+
+#[test]
 fn shared_keys_are_converted_once() {
     // Below the names budget, keys that share one code object share its name too: the model
     // holds one copy, not one per key.

@@ -411,7 +411,7 @@ struct Builder {
     /// The same for names that need converting (byte strings, code objects).
     names: HashMap<usize, (Value, Arc<str>), foldhash::fast::RandomState>,
     /// A callers list being read, reused from function to function.
-    scratch: Vec<(Caller, CallerStats)>,
+    scratch: Vec<(Pending, CallerStats)>,
     /// Keys by the reference-table slot of their tuple (`u32::MAX`: none), into
     /// `ref_keys`: a back-reference to a key (dumps that share key tuples write one per
     /// caller edge) becomes a clone of the converted key without touching the tuple.
@@ -420,8 +420,9 @@ struct Builder {
     ref_keys: Vec<FunctionKey>,
 }
 
-/// A caller key as read: converted, or a back-reference to one converted before.
-enum Caller {
+/// A key as read: converted, or a back-reference to one converted before (cloned
+/// later, by [`Builder::resolve`] or [`Builder::take`]).
+enum Pending {
     Key(FunctionKey),
     Known(u32),
 }
@@ -432,7 +433,7 @@ enum NextKey {
     End,
     Key(Result<FunctionKey, KeyError>),
     /// A back-reference to the key at this position of `Builder::ref_keys`, neither
-    /// counted against the budget nor cloned yet (see [`Builder::resolve`]).
+    /// counted against the budget nor cloned yet (see [`Pending`]).
     Known(u32),
     /// profiling.sampling's marker entry (only looked for in the top-level dict).
     Sampled,
@@ -511,24 +512,13 @@ impl Builder {
 
     /// Reads the next dict key of a dump as a function key, the cheapest way its shape
     /// allows; `python2` is set when it is a Python 2 key (byte strings). With `top`, the
-    /// top-level dict's sampled marker is recognised.
+    /// top-level dict's sampled marker is recognised. A back-reference to a key already
+    /// converted comes back as [`NextKey::Known`], not cloned yet.
     fn next_key(
         &mut self,
         r: &mut Reader<'_>,
         top: bool,
         python2: &mut bool,
-    ) -> Result<NextKey, MarshalError> {
-        self.next(r, top, python2, false)
-    }
-
-    /// [`Builder::next_key`]; with `defer`, a back-reference to a key already converted
-    /// comes back as [`NextKey::Known`].
-    fn next(
-        &mut self,
-        r: &mut Reader<'_>,
-        top: bool,
-        python2: &mut bool,
-        defer: bool,
     ) -> Result<NextKey, MarshalError> {
         // Python 2 dumps have no back-references, so a key met again is never a Python 2 one.
         // `ref_slots` only names slots whose tuple was read whole.
@@ -537,12 +527,7 @@ impl Builder {
             && i != u32::MAX
         {
             r.skip_ref();
-            if defer {
-                return Ok(NextKey::Known(i));
-            }
-            let key = self.ref_keys[i as usize].clone();
-            let counted = self.count_text(&key).map_err(KeyError::Budget);
-            return Ok(NextKey::Key(counted.map(|()| key)));
+            return Ok(NextKey::Known(i));
         }
         if let Some(items) = r.plain_triple()? {
             // cProfile's keys are fresh tuples: read without building one.
@@ -586,11 +571,15 @@ impl Builder {
     /// misses overlap.
     fn resolve(
         &mut self,
-        list: &mut Vec<(Caller, CallerStats)>,
+        list: &mut Vec<(Pending, CallerStats)>,
+        own: &Pending,
     ) -> Result<Vec<(FunctionKey, CallerStats)>, String> {
+        if let Pending::Known(i) = own {
+            prefetch_counts(&self.ref_keys[*i as usize].name);
+        }
         let mut text = 0usize;
         for (c, _) in list.iter() {
-            if let Caller::Known(i) = c {
+            if let Pending::Known(i) = c {
                 let k = &self.ref_keys[*i as usize];
                 prefetch_counts(&k.name);
                 prefetch_counts(&k.file);
@@ -600,10 +589,23 @@ impl Builder {
         self.count(text)?;
         let mut out = Vec::with_capacity(list.len());
         out.extend(list.drain(..).map(|(c, s)| match c {
-            Caller::Key(k) => (k, s),
-            Caller::Known(i) => (self.ref_keys[i as usize].clone(), s),
+            Pending::Key(k) => (k, s),
+            Pending::Known(i) => (self.ref_keys[i as usize].clone(), s),
         }));
         Ok(out)
+    }
+
+    /// The key `key` stands for, cloned and counted against the budget if it is a
+    /// back-reference.
+    fn take(&mut self, key: Pending) -> Result<FunctionKey, EntryError> {
+        match key {
+            Pending::Key(k) => Ok(k),
+            Pending::Known(i) => {
+                let k = self.ref_keys[i as usize].clone();
+                self.count_text(&k).map_err(EntryError::Budget)?;
+                Ok(k)
+            }
+        }
     }
 
     /// A key read as its three items ([`Reader::plain_triple`]): nothing else holds the
@@ -719,9 +721,8 @@ impl Profile {
         loop {
             let key = match builder.next_key(&mut r, true, &mut profile.python2)? {
                 NextKey::End => break,
-                NextKey::Key(key) => key.map_err(|e| e.at(index))?,
-                // Only callers are deferred.
-                NextKey::Known(i) => builder.ref_keys[i as usize].clone(),
+                NextKey::Key(key) => Pending::Key(key.map_err(|e| e.at(index))?),
+                NextKey::Known(i) => Pending::Known(i),
                 NextKey::Sampled => {
                     let v = r.value()?;
                     sampled_marker = matches!(v, Value::Bool(true));
@@ -1472,13 +1473,36 @@ const CALLER_SHAPE: &str = "expected (nc, cc, tt, ct) or a count";
 fn read_function(
     r: &mut Reader<'_>,
     b: &mut Builder,
-    key: FunctionKey,
+    key: Pending,
 ) -> Result<Function, EntryError> {
     let Some(n) = r.plain_tuple_start()? else {
+        let key = b.take(key)?;
         let v = r.value()?;
         return function_from(b, key, &v);
     };
-    let shape = |what: String| EntryError::Shape(format!("{}: {what}", key.display()));
+    // A key met before is cloned with the callers (see `Builder::resolve`).
+    let read = read_stats(r, b, n, &key);
+    let key = b.take(key)?;
+    let (cc, nc, tt, ct, callers) = read.map_err(|e| e.prefixed(&key))?;
+    Ok(Function {
+        key,
+        cc,
+        nc,
+        tt,
+        ct,
+        callers,
+    })
+}
+
+/// The stats tuple of `n` items after a function's key, read in place; shape errors do
+/// not name the function yet.
+fn read_stats(
+    r: &mut Reader<'_>,
+    b: &mut Builder,
+    n: usize,
+    key: &Pending,
+) -> Result<(i64, i64, f64, f64, Vec<(FunctionKey, CallerStats)>), EntryError> {
+    let shape = EntryError::Shape;
     if n != 5 {
         return Err(shape(format!("stats have {n} items, {STATS_SHAPE}")));
     }
@@ -1492,9 +1516,9 @@ fn read_function(
         let mut list = std::mem::take(&mut b.scratch);
         list.clear();
         loop {
-            let caller = match b.next(r, false, &mut false, true)? {
-                NextKey::Known(i) => Caller::Known(i),
-                NextKey::Key(k) => Caller::Key(k.map_err(|e| match e {
+            let caller = match b.next_key(r, false, &mut false)? {
+                NextKey::Known(i) => Pending::Known(i),
+                NextKey::Key(k) => Pending::Key(k.map_err(|e| match e {
                     KeyError::Shape(e) => shape(format!("caller {e}")),
                     KeyError::Budget(e) => EntryError::Budget(e),
                 })?),
@@ -1513,22 +1537,15 @@ fn read_function(
             };
             list.push((caller, stats));
         }
-        let mut exact = b.resolve(&mut list).map_err(EntryError::Budget)?;
+        let mut exact = b.resolve(&mut list, key).map_err(EntryError::Budget)?;
         b.scratch = list;
         dedup_callers(&mut exact);
         exact
     } else {
         let v = r.value()?;
-        callers_from(b, &v).map_err(|e| e.prefixed(&key))?
+        callers_from(b, &v)?
     };
-    Ok(Function {
-        key,
-        cc,
-        nc,
-        tt,
-        ct,
-        callers,
-    })
+    Ok((cc, nc, tt, ct, callers))
 }
 
 impl EntryError {
