@@ -21,7 +21,7 @@ fn dump(name: &str) -> Profile {
 
 fn row<'a>(rows: &'a [Row], name: &str) -> &'a Row {
     rows.iter()
-        .find(|r| r.function.name == name)
+        .find(|r| &*r.function.name == name)
         .unwrap_or_else(|| panic!("no row {name}"))
 }
 
@@ -77,8 +77,8 @@ fn known_changes_are_found() {
     assert_eq!(c.summary.counts.new, 1);
     assert_eq!(c.summary.counts.removed, 1);
     // Rows are sorted by signed change: the regression first, the improvement last.
-    assert_eq!(c.rows.first().unwrap().function.name, "regress");
-    assert_eq!(c.rows.last().unwrap().function.name, "improve");
+    assert_eq!(&*c.rows.first().unwrap().function.name, "regress");
+    assert_eq!(&*c.rows.last().unwrap().function.name, "improve");
 }
 
 #[test]
@@ -323,7 +323,7 @@ fn runs_median_spread_and_noise() {
     let regress = c
         .rows
         .iter()
-        .find(|r| r.function.name == "regress")
+        .find(|r| &*r.function.name == "regress")
         .unwrap();
     // 3 runs a side cannot reach p < 0.05 (the smallest possible p is 0.1): the change is
     // beyond the thresholds, so it is insufficient, never "unchanged".
@@ -341,14 +341,14 @@ fn runs_median_spread_and_noise() {
     let improve = c
         .rows
         .iter()
-        .find(|r| r.function.name == "improve")
+        .find(|r| &*r.function.name == "improve")
         .unwrap();
     assert_eq!(improve.status, Status::Insufficient);
     assert!(improve.delta < 0.0);
     let added = c
         .rows
         .iter()
-        .find(|r| r.function.name == "added_fn")
+        .find(|r| &*r.function.name == "added_fn")
         .unwrap();
     assert_eq!(added.status, Status::New);
     assert_eq!(added.baseline.runs, vec![0.0; 3]);
@@ -366,7 +366,7 @@ fn runs_median_spread_and_noise() {
     let regress = loose
         .rows
         .iter()
-        .find(|r| r.function.name == "regress")
+        .find(|r| &*r.function.name == "regress")
         .unwrap();
     assert_eq!(regress.status, Status::Slower, "q {}", regress.q_value);
     assert!(loose.regressed_beyond(50.0));
@@ -384,7 +384,7 @@ fn matrix_of_three() {
     let removed = m
         .rows
         .iter()
-        .find(|r| r.function.name == "removed_fn")
+        .find(|r| &*r.function.name == "removed_fn")
         .unwrap();
     assert!(
         removed.values[0].is_some() && removed.values[1].is_none() && removed.values[2].is_none()
@@ -392,7 +392,7 @@ fn matrix_of_three() {
     let regress = m
         .rows
         .iter()
-        .find(|r| r.function.name == "regress")
+        .find(|r| &*r.function.name == "regress")
         .unwrap();
     assert!(regress.values.iter().all(Option::is_some));
     assert!(regress.delta > 0.0);

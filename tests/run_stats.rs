@@ -141,7 +141,7 @@ fn the_runs_comparison_reports_only_the_real_change() {
                 .rows
                 .iter()
                 .find(|r| {
-                    r.function.name == want["name"].as_str().unwrap()
+                    &*r.function.name == want["name"].as_str().unwrap()
                         && r.function.line == want["line"].as_i64().unwrap()
                 })
                 .unwrap();
@@ -163,7 +163,7 @@ fn the_runs_comparison_reports_only_the_real_change() {
             .rows
             .iter()
             .filter(|r| matches!(r.status, Status::Slower | Status::Faster))
-            .map(|r| r.function.name.as_str())
+            .map(|r| &*r.function.name)
             .collect();
         if cand_name == "b" {
             assert_eq!(changed, ["regress"]);
@@ -190,7 +190,7 @@ fn the_runs_comparison_reports_only_the_real_change() {
     let r = c
         .rows
         .iter()
-        .find(|r| r.function.name == "regress")
+        .find(|r| &*r.function.name == "regress")
         .unwrap();
     assert_eq!(r.status, Status::Insufficient);
     assert!(!c.regressed_beyond(50.0));

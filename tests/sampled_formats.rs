@@ -106,7 +106,7 @@ fn the_known_change_is_found_and_notes_say_how_times_compare() {
     );
     // `work` itself runs little: its change is in the time below it.
     let c = compare(&a, &b, &by_cumtime());
-    let work = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    let work = c.rows.iter().find(|r| &*r.function.name == "work").unwrap();
     assert_eq!(work.status, Status::Slower);
     assert!(work.ratio.cumtime.unwrap() > 1.5, "{:?}", work.ratio);
     assert!(c.summary.notes.is_empty(), "{:?}", c.summary.notes);
@@ -269,7 +269,7 @@ fn py_spy_speedscope_gives_the_rate_and_the_change() {
     assert!((module.ct - framed as f64 * 0.004).abs() < 1e-9);
     let b = read("pyspy_after.speedscope.json");
     let c = compare(&a, &b, &by_cumtime());
-    let work = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    let work = c.rows.iter().find(|r| &*r.function.name == "work").unwrap();
     assert_eq!(work.status, Status::Slower);
     assert!(c.summary.notes.is_empty(), "{:?}", c.summary.notes);
 }
@@ -322,7 +322,7 @@ fn viztracer_gives_exact_calls_and_times() {
     assert!(work.tt < work.ct / 10.0, "{} vs {}", work.tt, work.ct);
     let b = read("viztracer_after.json");
     let c = compare(&a, &b, &by_cumtime());
-    let row = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    let row = c.rows.iter().find(|r| &*r.function.name == "work").unwrap();
     assert_eq!(row.status, Status::Slower);
     assert!(row.ratio.cumtime.unwrap() > 1.5, "{:?}", row.ratio);
     assert!(c.summary.notes.is_empty());
@@ -338,7 +338,7 @@ fn pyinstrument_speedscope_is_a_timeline_without_counts() {
     assert!(main.ct > 0.1, "{}", main.ct);
     let b = read("pyinstrument_after.speedscope.json");
     let c = compare(&a, &b, &by_cumtime());
-    let row = c.rows.iter().find(|r| r.function.name == "main").unwrap();
+    let row = c.rows.iter().find(|r| &*r.function.name == "main").unwrap();
     assert_eq!(row.status, Status::Slower);
     assert_eq!(row.baseline.as_ref().unwrap().ncalls, None);
 }
@@ -359,7 +359,7 @@ fn pyinstrument_session_gives_times_without_counts() {
     assert_eq!(&*work.callers[0].0.name, "main");
     let b = read("pyinstrument_after.pyisession");
     let c = compare(&a, &b, &by_cumtime());
-    let row = c.rows.iter().find(|r| r.function.name == "work").unwrap();
+    let row = c.rows.iter().find(|r| &*r.function.name == "work").unwrap();
     assert_eq!(row.status, Status::Slower);
     assert!(row.ratio.cumtime.unwrap() > 1.5, "{:?}", row.ratio);
     let e = Profile::parse(br#"{"frame_records": [[["a"], 0.1]]}"#)
@@ -392,7 +392,7 @@ fn runs_and_matrix_take_sampled_profiles_and_say_their_caveats() {
     let work = runs
         .rows
         .iter()
-        .find(|r| r.function.name == "work")
+        .find(|r| &*r.function.name == "work")
         .unwrap();
     assert_eq!(work.status, Status::Insufficient);
     assert!(work.delta > 0.0);

@@ -1483,7 +1483,13 @@ fn read_function(
     // A key met before is cloned with the callers (see `Builder::resolve`).
     let read = read_stats(r, b, n, &key);
     let key = b.take(key)?;
-    let (cc, nc, tt, ct, callers) = read.map_err(|e| e.prefixed(&key))?;
+    let Stats {
+        cc,
+        nc,
+        tt,
+        ct,
+        callers,
+    } = read.map_err(|e| e.prefixed(&key))?;
     Ok(Function {
         key,
         cc,
@@ -1501,7 +1507,7 @@ fn read_stats(
     b: &mut Builder,
     n: usize,
     key: &Pending,
-) -> Result<(i64, i64, f64, f64, Vec<(FunctionKey, CallerStats)>), EntryError> {
+) -> Result<Stats, EntryError> {
     let shape = EntryError::Shape;
     if n != 5 {
         return Err(shape(format!("stats have {n} items, {STATS_SHAPE}")));
@@ -1545,7 +1551,22 @@ fn read_stats(
         let v = r.value()?;
         callers_from(b, &v)?
     };
-    Ok((cc, nc, tt, ct, callers))
+    Ok(Stats {
+        cc,
+        nc,
+        tt,
+        ct,
+        callers,
+    })
+}
+
+/// A function's numbers and callers, read before its key is cloned.
+struct Stats {
+    cc: i64,
+    nc: i64,
+    tt: f64,
+    ct: f64,
+    callers: Vec<(FunctionKey, CallerStats)>,
 }
 
 impl EntryError {

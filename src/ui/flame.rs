@@ -248,7 +248,7 @@ fn FlameGraph(
                 n.frame < OTHER && {
                     let k = &t.frames[n.frame as usize];
                     keys.iter()
-                        .any(|r| r.name == *k.name && r.file == *k.file && r.line == k.line)
+                        .any(|r| r.name == k.name && r.file == k.file && r.line == k.line)
                 }
             })
             .collect::<Vec<bool>>()

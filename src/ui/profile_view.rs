@@ -308,7 +308,7 @@ fn ProfileTableView(table: ProfileTable, pid: ProfileId) -> impl IntoView {
             on_query=Callback::new(move |q| flame_q.set(q))
             picked=Signal::derive(move || {
                 selected.get().and_then(|i| rows.with_value(|rows| {
-                    rows.iter().find(|r| r.index == i).map(|r| vec![FunctionRef { file: r.file.clone(), line: r.line, name: r.name.clone() }])
+                    rows.iter().find(|r| r.index == i).map(|r| vec![FunctionRef { file: r.file.as_str().into(), line: r.line, name: r.name.as_str().into() }])
                 })).unwrap_or_default()
             })
             on_pick=Callback::new(move |(k, node): (FunctionKey, u32)| {

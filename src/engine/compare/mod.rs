@@ -16,6 +16,7 @@ pub mod wire;
 
 use crate::engine::stacks::Sampling;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::engine::profile::{Function, FunctionKey, Producer, Profile};
 pub use matching::{MatchKind, Matching, match_profiles};
@@ -221,17 +222,17 @@ pub struct Ratio {
 /// A function's identity in the JSON contract.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FunctionRef {
-    pub file: String,
+    pub file: Arc<str>,
     pub line: i64,
-    pub name: String,
+    pub name: Arc<str>,
 }
 
 impl From<&FunctionKey> for FunctionRef {
     fn from(k: &FunctionKey) -> Self {
         FunctionRef {
-            file: String::from(&*k.file),
+            file: k.file.clone(),
             line: k.line,
-            name: String::from(&*k.name),
+            name: k.name.clone(),
         }
     }
 }
@@ -419,7 +420,28 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         1.0
     };
     let mut rows = Vec::with_capacity(matching.pairs.len());
-    for &(b, c, kind) in &matching.pairs {
+    let (bfs, cfs) = (baseline.functions(), candidate.functions());
+    for (n, &(b, c, kind)) in matching.pairs.iter().enumerate() {
+        // Each row shares its functions' strings (and copies them into its display), which
+        // lie all over the heap; the baseline's functions come in the candidate's order.
+        // Asked for ahead, the misses overlap.
+        if let Some(&(b, c, _)) = matching.pairs.get(n + 16) {
+            for f in [b.map(|i| &bfs[i]), c.map(|i| &cfs[i])]
+                .into_iter()
+                .flatten()
+            {
+                super::prefetch(f);
+            }
+        }
+        if let Some(&(b, c, _)) = matching.pairs.get(n + 8) {
+            for f in [b.map(|i| &bfs[i]), c.map(|i| &cfs[i])]
+                .into_iter()
+                .flatten()
+            {
+                super::prefetch_counts(&f.key.file);
+                super::prefetch_counts(&f.key.name);
+            }
+        }
         let bf = b.map(|i| &baseline.functions()[i]);
         let cf = c.map(|i| &candidate.functions()[i]);
         let bs = bf.map(|f| SideStats::new(f, bp, 1.0, bt.total_time));

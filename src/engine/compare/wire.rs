@@ -25,6 +25,7 @@
 //! is allocated for it, so damaged input gets an error in time and memory linear in its size.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Comparison, Delta, FunctionRef, MatchKind, Ratio, Row, SideStats, Status};
 use crate::engine::profile::write_display;
@@ -405,9 +406,9 @@ impl<'a> Reader<'a> {
     }
 
     fn key(&mut self, strings: &[&str]) -> Result<FunctionRef, WireError> {
-        let file = String::from(self.string(strings)?);
+        let file = Arc::from(self.string(strings)?);
         let line = self.z()?;
-        let name = String::from(self.string(strings)?);
+        let name = Arc::from(self.string(strings)?);
         Ok(FunctionRef { file, line, name })
     }
 }

@@ -268,7 +268,7 @@ mod tests {
     fn names(c: &Comparison, v: &ViewState) -> Vec<String> {
         ordered(c, v)
             .iter()
-            .map(|&i| c.rows[i].function.name.clone())
+            .map(|&i| c.rows[i].function.name.to_string())
             .collect()
     }
 
@@ -390,7 +390,7 @@ mod tests {
         let r = c
             .rows
             .iter()
-            .find(|r| r.function.name == "regress")
+            .find(|r| &*r.function.name == "regress")
             .unwrap();
         assert_eq!(Col::RatioTottime.cell(r), "2.75×");
         assert_eq!(Col::DeltaPct.cell(r), "+175%");
@@ -399,7 +399,7 @@ mod tests {
         let added = c
             .rows
             .iter()
-            .find(|r| r.function.name == "added_fn")
+            .find(|r| &*r.function.name == "added_fn")
             .unwrap();
         let a_tottime = Col::parse("a.tottime").unwrap();
         assert_eq!(a_tottime.cell(added), "—");

@@ -20,7 +20,7 @@ use crate::ui::flame::FlameCard;
 use crate::ui::fmt;
 
 /// Row positions by `(file, line, name)`.
-type RowsByKey = HashMap<(String, i64, String), usize>;
+type RowsByKey = HashMap<(Arc<str>, i64, Arc<str>), usize>;
 
 #[component]
 pub fn TwoWay(
@@ -105,7 +105,7 @@ pub fn TwoWay(
     });
     let pick_frame = Callback::new(move |(k, zoom): (FunctionKey, u32)| {
         let by_key = by_key.get_or_init(&rows_by_key);
-        match by_key.get(&(String::from(&*k.file), k.line, String::from(&*k.name))) {
+        match by_key.get(&(k.file.clone(), k.line, k.name.clone())) {
             Some(&row) => select_zoomed.run((row, Some(zoom))),
             None => zoom_to.run(zoom),
         }
