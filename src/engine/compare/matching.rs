@@ -49,7 +49,13 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
     let mut pairs = Vec::with_capacity(candidate.len().max(baseline.len()));
     let mut base_taken = vec![false; baseline.len()];
     let mut cand_pair: Vec<Option<(usize, MatchKind)>> = vec![None; candidate.len()];
-    for (j, f) in candidate.functions().iter().enumerate() {
+    let cands = candidate.functions();
+    for (j, f) in cands.iter().enumerate() {
+        // Hashing a key reads its strings, which lie all over the heap: ask ahead.
+        if let Some(g) = cands.get(j + 8) {
+            crate::engine::prefetch(g.key.file.as_ptr());
+            crate::engine::prefetch(g.key.name.as_ptr());
+        }
         if let Some(i) = baseline.position(&f.key) {
             base_taken[i] = true;
             cand_pair[j] = Some((i, MatchKind::Exact));
@@ -67,7 +73,12 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         let unmatched = base_taken.iter().filter(|t| !**t).count();
         let mut loose: Loose<'_> = HashMap::with_capacity_and_hasher(unmatched, Default::default());
         let lines: Vec<i64> = baseline.functions().iter().map(|f| f.key.line).collect();
-        for (i, f) in baseline.functions().iter().enumerate() {
+        let bases = baseline.functions();
+        for (i, f) in bases.iter().enumerate() {
+            if let Some(g) = bases.get(i + 8) {
+                crate::engine::prefetch(g.key.file.as_ptr());
+                crate::engine::prefetch(g.key.name.as_ptr());
+            }
             if !base_taken[i] {
                 loose
                     .entry((
@@ -78,7 +89,11 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
                     .push(i, &lines);
             }
         }
-        for (j, f) in candidate.functions().iter().enumerate() {
+        for (j, f) in cands.iter().enumerate() {
+            if let Some(g) = cands.get(j + 8) {
+                crate::engine::prefetch(g.key.file.as_ptr());
+                crate::engine::prefetch(g.key.name.as_ptr());
+            }
             if cand_pair[j].is_some() {
                 continue;
             }
