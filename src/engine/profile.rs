@@ -1179,7 +1179,11 @@ impl Profile {
         let mut saw_count_callers = false;
         let mut yappi = false;
         let mut pyinstrument = false;
-        for f in &self.functions {
+        for (i, f) in self.functions.iter().enumerate() {
+            // Each callers list is an allocation of its own: ask ahead.
+            if let Some(g) = self.functions.get(i + 8) {
+                super::prefetch(g.callers.as_ptr());
+            }
             if f.nc == -1 && f.cc == -1 {
                 pyinstrument = true;
             }
