@@ -92,6 +92,20 @@ impl FunctionKey {
         is_builtin(&self.file, self.line).then_some(&*self.name)
     }
 
+    /// Asks for the key's strings ahead of a loop that reads them ([`super::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch_text(&self) {
+        super::prefetch(self.file.as_ptr());
+        super::prefetch(self.name.as_ptr());
+    }
+
+    /// Asks for the key's reference counts ahead of a loop that clones or drops it.
+    #[inline]
+    pub(crate) fn prefetch_counts(&self) {
+        prefetch_counts(&self.file);
+        prefetch_counts(&self.name);
+    }
+
     /// Appends [`FunctionKey::display`] to `out` (reports write thousands of these).
     pub fn write_display(&self, out: &mut String) {
         write_display(&self.file, self.line, &self.name, out);
@@ -581,8 +595,7 @@ impl Builder {
         for (c, _) in list.iter() {
             if let Pending::Known(i) = c {
                 let k = &self.ref_keys[*i as usize];
-                prefetch_counts(&k.name);
-                prefetch_counts(&k.file);
+                k.prefetch_counts();
                 text = text.saturating_add(k.file.len() + k.name.len());
             }
         }
@@ -1487,7 +1500,7 @@ fn read_function(
     // A key met before is cloned with the callers (see `Builder::resolve`).
     let read = read_stats(r, b, n, &key);
     let key = b.take(key)?;
-    let Stats {
+    let EntryStats {
         cc,
         nc,
         tt,
@@ -1511,7 +1524,7 @@ fn read_stats(
     b: &mut Builder,
     n: usize,
     key: &Pending,
-) -> Result<Stats, EntryError> {
+) -> Result<EntryStats, EntryError> {
     let shape = EntryError::Shape;
     if n != 5 {
         return Err(shape(format!("stats have {n} items, {STATS_SHAPE}")));
@@ -1555,7 +1568,7 @@ fn read_stats(
         let v = r.value()?;
         callers_from(b, &v)?
     };
-    Ok(Stats {
+    Ok(EntryStats {
         cc,
         nc,
         tt,
@@ -1565,7 +1578,7 @@ fn read_stats(
 }
 
 /// A function's numbers and callers, read before its key is cloned.
-struct Stats {
+struct EntryStats {
     cc: i64,
     nc: i64,
     tt: f64,

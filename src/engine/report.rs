@@ -516,9 +516,7 @@ impl Report {
                     super::prefetch(&functions[j]);
                 }
                 if let Some(&j) = list.get(n + 8) {
-                    let key = &functions[j].key;
-                    super::prefetch(key.file.as_ptr());
-                    super::prefetch(key.name.as_ptr());
+                    functions[j].key.prefetch_text();
                 }
                 self.print_line(&mut out, i);
             }

@@ -53,8 +53,7 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
     for (j, f) in cands.iter().enumerate() {
         // Hashing a key reads its strings, which lie all over the heap: ask ahead.
         if let Some(g) = cands.get(j + 8) {
-            crate::engine::prefetch(g.key.file.as_ptr());
-            crate::engine::prefetch(g.key.name.as_ptr());
+            g.key.prefetch_text();
         }
         if let Some(i) = baseline.position(&f.key) {
             base_taken[i] = true;
@@ -76,8 +75,7 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         let bases = baseline.functions();
         for (i, f) in bases.iter().enumerate() {
             if let Some(g) = bases.get(i + 8) {
-                crate::engine::prefetch(g.key.file.as_ptr());
-                crate::engine::prefetch(g.key.name.as_ptr());
+                g.key.prefetch_text();
             }
             if !base_taken[i] {
                 loose
@@ -91,8 +89,7 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         }
         for (j, f) in cands.iter().enumerate() {
             if let Some(g) = cands.get(j + 8) {
-                crate::engine::prefetch(g.key.file.as_ptr());
-                crate::engine::prefetch(g.key.name.as_ptr());
+                g.key.prefetch_text();
             }
             if cand_pair[j].is_some() {
                 continue;

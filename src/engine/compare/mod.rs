@@ -421,26 +421,20 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
     };
     let mut rows = Vec::with_capacity(matching.pairs.len());
     let (bfs, cfs) = (baseline.functions(), candidate.functions());
+    let sides = |(b, c): (Option<usize>, Option<usize>)| {
+        [b.map(|i| &bfs[i]), c.map(|i| &cfs[i])]
+            .into_iter()
+            .flatten()
+    };
     for (n, &(b, c, kind)) in matching.pairs.iter().enumerate() {
         // Each row shares its functions' strings (and copies them into its display), which
         // lie all over the heap; the baseline's functions come in the candidate's order.
         // Asked for ahead, the misses overlap.
         if let Some(&(b, c, _)) = matching.pairs.get(n + 16) {
-            for f in [b.map(|i| &bfs[i]), c.map(|i| &cfs[i])]
-                .into_iter()
-                .flatten()
-            {
-                super::prefetch(f);
-            }
+            sides((b, c)).for_each(|f| super::prefetch(f));
         }
         if let Some(&(b, c, _)) = matching.pairs.get(n + 8) {
-            for f in [b.map(|i| &bfs[i]), c.map(|i| &cfs[i])]
-                .into_iter()
-                .flatten()
-            {
-                super::prefetch_counts(&f.key.file);
-                super::prefetch_counts(&f.key.name);
-            }
+            sides((b, c)).for_each(|f| f.key.prefetch_counts());
         }
         let bf = b.map(|i| &baseline.functions()[i]);
         let cf = c.map(|i| &candidate.functions()[i]);
