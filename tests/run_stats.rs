@@ -4,7 +4,7 @@
 //! bootstrap interval of the ratio holds the observed ratio and excludes 1.
 
 use profdiff::engine::Profile;
-use profdiff::engine::compare::runs::compare_runs;
+use profdiff::engine::compare::runs::{RunsComparison, RunsRow, compare_runs};
 use profdiff::engine::compare::{Options, Status};
 use profdiff::engine::stats::{RankTester, RatioBootstrap, bh_q_values};
 use serde_json::Value;
@@ -22,6 +22,17 @@ fn runs(name: &str) -> Vec<Profile> {
 }
 
 /// Own time of `(file, line, name)` in each run, 0 where a run lacks it.
+/// The row of the function a reference entry names (`name` and `line`).
+fn row_for<'a>(c: &'a RunsComparison, want: &Value) -> &'a RunsRow {
+    c.rows
+        .iter()
+        .find(|r| {
+            &*r.function.name == want["name"].as_str().unwrap()
+                && r.function.line == want["line"].as_i64().unwrap()
+        })
+        .unwrap_or_else(|| panic!("no row for {want}"))
+}
+
 fn tottimes(profiles: &[Profile], row: &Value) -> Vec<f64> {
     let (file, line, name) = (
         row["file"].as_str().unwrap(),
@@ -137,14 +148,7 @@ fn the_runs_comparison_reports_only_the_real_change() {
         );
         assert!(c.can_reach_alpha());
         for want in reference[comparison].as_array().unwrap() {
-            let row = c
-                .rows
-                .iter()
-                .find(|r| {
-                    &*r.function.name == want["name"].as_str().unwrap()
-                        && r.function.line == want["line"].as_i64().unwrap()
-                })
-                .unwrap();
+            let row = row_for(&c, want);
             assert!(
                 (row.p_value - want["p"].as_f64().unwrap()).abs() < 1e-9,
                 "{want}"
@@ -213,14 +217,7 @@ fn welch_t_matches_scipy_and_finds_only_the_real_change() {
         let c = compare_runs(&base, &runs(cand_name), &options);
         assert_eq!(c.summary.test.name, "welch-t");
         for want in reference[comparison].as_array().unwrap() {
-            let row = c
-                .rows
-                .iter()
-                .find(|r| {
-                    &*r.function.name == want["name"].as_str().unwrap()
-                        && r.function.line == want["line"].as_i64().unwrap()
-                })
-                .unwrap();
+            let row = row_for(&c, want);
             let (p, q) = (
                 want["p_welch"].as_f64().unwrap(),
                 want["q_welch"].as_f64().unwrap(),
