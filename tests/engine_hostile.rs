@@ -149,7 +149,7 @@ fn shape_errors_name_the_function_whether_its_key_is_new_or_a_reference() {
         let mut m = crafted::Marshal::default();
         m.dict(false);
         m.key("a.py", 1, "f");
-        m.tuple(5, false).int(1).int(1).float(0.001).float(0.002);
+        m.stats_head();
         m.dict(false);
         m.tuple(3, true)
             .short_str("c.py", false)

@@ -589,7 +589,7 @@ impl Builder {
         own: &Pending,
     ) -> Result<Vec<(FunctionKey, CallerStats)>, String> {
         if let Pending::Known(i) = own {
-            prefetch_counts(&self.ref_keys[*i as usize].name);
+            self.ref_keys[*i as usize].prefetch_counts();
         }
         let mut text = 0usize;
         for (c, _) in list.iter() {

@@ -80,6 +80,12 @@ impl Marshal {
             .short_str(name, false)
     }
 
+    /// The first four items of a function's `(cc, nc, tt, ct, callers)`; its callers dict
+    /// follows.
+    pub fn stats_head(&mut self) -> &mut Self {
+        self.tuple(5, false).int(1).int(1).float(0.001).float(0.002)
+    }
+
     /// `(nc, cc, tt, ct)`.
     pub fn edge_stats(&mut self) -> &mut Self {
         self.tuple(4, false).int(1).int(1).float(0.001).float(0.002)
@@ -102,7 +108,7 @@ pub fn shared_callers(functions: u32, edges: u32) -> Vec<u8> {
             m.r(1);
         }
         m.int(f as i32 + 1).short_str(&format!("f{f}"), false);
-        m.tuple(5, false).int(1).int(1).float(0.001).float(0.002);
+        m.stats_head();
         if f == 0 {
             m.dict(true);
             for e in 0..edges {
@@ -159,13 +165,7 @@ pub fn shared_code_name(keys: u32, filename_bytes: usize) -> Vec<u8> {
         } else {
             m.r(1);
         }
-        m.tuple(5, false)
-            .int(1)
-            .int(1)
-            .float(0.001)
-            .float(0.002)
-            .dict(false)
-            .end();
+        m.stats_head().dict(false).end();
     }
     m.end();
     m.0
@@ -182,16 +182,10 @@ pub fn repeated_caller_key(functions: u32, edges: u32, filename_bytes: usize) ->
         .str(&"x".repeat(filename_bytes), false)
         .int(1)
         .short_str("caller", false);
-    m.tuple(5, false)
-        .int(1)
-        .int(1)
-        .float(0.001)
-        .float(0.002)
-        .dict(false)
-        .end();
+    m.stats_head().dict(false).end();
     for f in 0..functions {
         m.key("a.py", f as i32 + 2, "f");
-        m.tuple(5, false).int(1).int(1).float(0.001).float(0.002);
+        m.stats_head();
         m.dict(false);
         for _ in 0..edges {
             m.r(1).edge_stats();

@@ -104,7 +104,7 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
             let Some(i) = bucket.take_nearest(f.key.line, &lines) else {
                 continue;
             };
-            let b = &baseline.functions()[i].key;
+            let b = &bases[i].key;
             let kind = if b.name != f.key.name {
                 MatchKind::Address
             } else if b.file == f.key.file {

@@ -436,8 +436,8 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         if let Some(&(b, c, _)) = matching.pairs.get(n + 8) {
             sides((b, c)).for_each(|f| f.key.prefetch_counts());
         }
-        let bf = b.map(|i| &baseline.functions()[i]);
-        let cf = c.map(|i| &candidate.functions()[i]);
+        let bf = b.map(|i| &bfs[i]);
+        let cf = c.map(|i| &cfs[i]);
         let bs = bf.map(|f| SideStats::new(f, bp, 1.0, bt.total_time));
         let cs = cf.map(|f| SideStats::new(f, cp, scale, ct.total_time));
         let key = &cf.or(bf).expect("a pair has a side").key;
