@@ -123,6 +123,51 @@ fn dataviewer_pair_matches_every_function() {
     assert!(k.faster > k.slower);
 }
 
+/// Rows come largest regression first, ties in matching order (candidate order, then
+/// baseline-only functions), whatever the metric and scaling: the order is worked out
+/// before the rows are built, so it is checked against the rows' own numbers here.
+#[test]
+fn rows_are_ordered_by_delta_then_matching_order() {
+    use profdiff::engine::compare::{match_profiles, total_order};
+    let (a, b) = (cmp("before_3.11.prof"), cmp("after_3.11.prof"));
+    let (c, d) = (
+        dump("dataviewer_before.prof"),
+        dump("dataviewer_after.prof"),
+    );
+    let mut ties = 0;
+    for (a, b) in [(&a, &b), (&b, &a), (&c, &d), (&a, &d)] {
+        let pairs = match_profiles(a, b).pairs;
+        let place = |r: &Row| {
+            pairs
+                .iter()
+                .position(|&(i, j, _)| (i, j) == r.positions)
+                .expect("every row is a matched pair")
+        };
+        for metric in [Metric::Tottime, Metric::Cumtime] {
+            for normalize in [false, true] {
+                let options = Options {
+                    metric,
+                    normalize,
+                    ..Options::default()
+                };
+                let c = compare(a, b, &options);
+                assert_eq!(c.rows.len(), pairs.len());
+                let keys: Vec<(u64, usize)> = c
+                    .rows
+                    .iter()
+                    .map(|r| (total_order(-r.delta_of(metric)), place(r)))
+                    .collect();
+                ties += keys.windows(2).filter(|w| w[0].0 == w[1].0).count();
+                assert!(
+                    keys.windows(2).all(|w| w[0] < w[1]),
+                    "{metric:?} normalize={normalize}: rows out of order"
+                );
+            }
+        }
+    }
+    assert!(ties > 100, "{ties} ties: the check needs some");
+}
+
 #[test]
 fn pstatsview_and_gprof2dot_pairs() {
     let c = compare(

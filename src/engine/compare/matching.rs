@@ -7,10 +7,11 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::profile::Profile;
+use crate::engine::profile::{Function, Profile};
 
 /// How a row's two sides were paired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,11 +47,29 @@ pub struct Matching {
 
 /// Matches `candidate`'s functions to `baseline`'s.
 pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
-    let mut pairs = Vec::with_capacity(candidate.len().max(baseline.len()));
-    let mut base_taken = vec![false; baseline.len()];
-    let mut cand_pair: Vec<Option<(usize, MatchKind)>> = vec![None; candidate.len()];
-    let cands = candidate.functions();
+    match_with::<foldhash::fast::RandomState>(baseline, candidate)
+}
+
+/// [`match_profiles`] with loose keys hashed by `S` (tests give every key one hash).
+fn match_with<S: BuildHasher + Default>(baseline: &Profile, candidate: &Profile) -> Matching {
+    let (bases, cands) = (baseline.functions(), candidate.functions());
+    let mut pairs = Vec::with_capacity(cands.len().max(bases.len()));
+    let mut base_taken = vec![false; bases.len()];
+    let mut cand_pair: Vec<Option<(usize, MatchKind)>> = vec![None; cands.len()];
+    // Every file name of both sides as an id of its text: an exact match needs the same
+    // file, so a candidate whose file the baseline lacks (another checkout root: most
+    // functions of such a pair) skips the lookup that would hash its whole key for nothing.
+    let mut files = FileIds::default();
+    let base_files = files.of(baseline);
+    let cand_files = files.of(candidate);
+    let mut in_base = vec![false; files.len()];
+    base_files
+        .iter()
+        .for_each(|&id| in_base[id as usize] = true);
     for (j, f) in cands.iter().enumerate() {
+        if !in_base[cand_files[j] as usize] {
+            continue;
+        }
         // Hashing a key reads its strings, which lie all over the heap: ask ahead.
         if let Some(g) = cands.get(j + 8) {
             g.key.prefetch_text();
@@ -61,30 +80,18 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         }
     }
     if cand_pair.iter().any(Option::is_none) && base_taken.iter().any(|t| !t) {
-        // Both sides' files map to ids of their normalised forms, so a loose key is an id
-        // and a name: long paths are normalised and hashed once per distinct file.
-        let mut ids = NormalIds::default();
-        let mut base_files = FileNormalizer::new(checkout_root(baseline));
-        let mut cand_files = FileNormalizer::new(checkout_root(candidate));
-        type Loose<'a> = HashMap<(u32, Cow<'a, str>), Bucket, foldhash::fast::RandomState>;
-        // Sized for every unmatched baseline function at once: growing it rehashed all of
-        // them several times over.
+        let mut normal = NormalIds::default();
+        let base_norm = normal.of(&files, &base_files, &checkout_root(baseline));
+        let cand_norm = normal.of(&files, &cand_files, &checkout_root(candidate));
+        let lines: Vec<i64> = bases.iter().map(|f| f.key.line).collect();
         let unmatched = base_taken.iter().filter(|t| !**t).count();
-        let mut loose: Loose<'_> = HashMap::with_capacity_and_hasher(unmatched, Default::default());
-        let lines: Vec<i64> = baseline.functions().iter().map(|f| f.key.line).collect();
-        let bases = baseline.functions();
+        let mut loose = LooseMap::<S>::new(unmatched, bases, &base_norm, &lines);
         for (i, f) in bases.iter().enumerate() {
             if let Some(g) = bases.get(i + 8) {
                 g.key.prefetch_text();
             }
             if !base_taken[i] {
-                loose
-                    .entry((
-                        base_files.get(&f.key.file, &mut ids),
-                        mask_addresses(&f.key.name),
-                    ))
-                    .or_default()
-                    .push(i, &lines);
+                loose.insert(i, &mask_addresses(&f.key.name));
             }
         }
         for (j, f) in cands.iter().enumerate() {
@@ -94,14 +101,8 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
             if cand_pair[j].is_some() {
                 continue;
             }
-            let key = (
-                cand_files.get(&f.key.file, &mut ids),
-                mask_addresses(&f.key.name),
-            );
-            let Some(bucket) = loose.get_mut(&key) else {
-                continue;
-            };
-            let Some(i) = bucket.take_nearest(f.key.line, &lines) else {
+            let name = mask_addresses(&f.key.name);
+            let Some(i) = loose.take_nearest(cand_norm[j], &name, f.key.line, &base_taken) else {
                 continue;
             };
             let b = &bases[i].key;
@@ -128,6 +129,100 @@ pub fn match_profiles(baseline: &Profile, candidate: &Profile) -> Matching {
         }
     }
     Matching { pairs }
+}
+
+/// The unmatched baseline functions by loose key: a normal file id and a masked name.
+///
+/// A table entry is 16 bytes (the key's hash, a member, a bucket) rather than the key
+/// itself: 45,000 entries then fit in a core's cache, where a map of `(id, name)` keys and
+/// buckets, four times the size, missed on most inserts and lookups. Keys are compared
+/// through a member's function only when the 64-bit hashes agree, so whatever the hashes
+/// do, two keys share an entry only when they are equal.
+struct LooseMap<'a, S> {
+    table: hashbrown::HashTable<LooseEntry>,
+    hasher: S,
+    /// Keys with more than one function.
+    buckets: Vec<Bucket>,
+    /// The baseline's functions, their normal file ids and lines.
+    bases: &'a [Function],
+    norm: &'a [u32],
+    lines: &'a [i64],
+}
+
+#[derive(Clone, Copy)]
+struct LooseEntry {
+    hash: u64,
+    /// A baseline position with this key (for comparing keys; it may since be taken).
+    member: u32,
+    /// `0`: `member` is the key's only function; else `buckets[bucket - 1]` holds them all.
+    bucket: u32,
+}
+
+impl<'a, S: BuildHasher + Default> LooseMap<'a, S> {
+    fn new(n: usize, bases: &'a [Function], norm: &'a [u32], lines: &'a [i64]) -> Self {
+        LooseMap {
+            table: hashbrown::HashTable::with_capacity(n),
+            hasher: Default::default(),
+            buckets: Vec::new(),
+            bases,
+            norm,
+            lines,
+        }
+    }
+
+    /// Adds baseline position `i` (in increasing order) under its key, `name` being its
+    /// masked name.
+    fn insert(&mut self, i: usize, name: &str) {
+        let (bases, norm) = (self.bases, self.norm);
+        let file = norm[i];
+        let hash = self.hasher.hash_one((file, name));
+        let is_key = |e: &LooseEntry| is_loose_key(e, hash, file, name, bases, norm);
+        match self.table.entry(hash, is_key, |e| e.hash) {
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(LooseEntry {
+                    hash,
+                    member: i as u32,
+                    bucket: 0,
+                });
+            }
+            hashbrown::hash_table::Entry::Occupied(mut o) => {
+                let e = o.get_mut();
+                if e.bucket == 0 {
+                    self.buckets.push(Bucket::One(e.member as usize));
+                    e.bucket = self.buckets.len() as u32;
+                }
+                self.buckets[e.bucket as usize - 1].push(i, self.lines);
+            }
+        }
+    }
+
+    /// Removes and returns the untaken baseline position under `(file, name)` whose line is
+    /// nearest to `line` (see [`Bucket::take_nearest`]); `taken` marks those a single-function
+    /// key has lost.
+    fn take_nearest(&mut self, file: u32, name: &str, line: i64, taken: &[bool]) -> Option<usize> {
+        let hash = self.hasher.hash_one((file, name));
+        let (bases, norm) = (self.bases, self.norm);
+        let e = *self
+            .table
+            .find(hash, |e| is_loose_key(e, hash, file, name, bases, norm))?;
+        match e.bucket {
+            0 => (!taken[e.member as usize]).then_some(e.member as usize),
+            b => self.buckets[b as usize - 1].take_nearest(line, self.lines),
+        }
+    }
+}
+
+/// Whether `e` is the entry of `(file, name)`: the hashes agree and so does a member's key.
+fn is_loose_key(
+    e: &LooseEntry,
+    hash: u64,
+    file: u32,
+    name: &str,
+    bases: &[Function],
+    norm: &[u32],
+) -> bool {
+    let m = e.member as usize;
+    e.hash == hash && norm[m] == file && mask_addresses(&bases[m].key.name) == name
 }
 
 /// Unmatched baseline functions that share a loose key. Most buckets hold one or two, and
@@ -212,54 +307,76 @@ impl Bucket {
     }
 }
 
-/// Ids of normalised file names, shared by both sides' [`FileNormalizer`]s.
+/// Ids of file names by their text, for both sides. Looked up by the string's address
+/// first: a dump's reader shares one string among all the keys of a file, so most lookups
+/// hash a pointer (or none, when consecutive functions share the file), not a path.
+#[derive(Default)]
+struct FileIds<'a> {
+    by_addr: HashMap<usize, u32, foldhash::fast::RandomState>,
+    by_name: HashMap<&'a str, u32, foldhash::fast::RandomState>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> FileIds<'a> {
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The id of each of `profile`'s functions' files. The profiles outlive the map, so an
+    /// address is never reused for another string while it is in it.
+    fn of(&mut self, profile: &'a Profile) -> Vec<u32> {
+        let mut last = (0usize, 0u32);
+        profile
+            .functions()
+            .iter()
+            .map(|f| {
+                let addr = std::sync::Arc::as_ptr(&f.key.file) as *const u8 as usize;
+                if addr == last.0 {
+                    return last.1;
+                }
+                let id = match self.by_addr.get(&addr) {
+                    Some(&id) => id,
+                    None => {
+                        let file: &'a str = &f.key.file;
+                        let next = self.names.len() as u32;
+                        let id = *self.by_name.entry(file).or_insert(next);
+                        if id == next {
+                            self.names.push(file);
+                        }
+                        self.by_addr.insert(addr, id);
+                        id
+                    }
+                };
+                last = (addr, id);
+                id
+            })
+            .collect()
+    }
+}
+
+/// Ids of normalised file names, shared by both sides.
 #[derive(Default)]
 struct NormalIds {
     ids: HashMap<String, u32, foldhash::fast::RandomState>,
 }
 
 impl NormalIds {
-    fn id(&mut self, normal: String) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.ids.entry(normal).or_insert(next)
-    }
-}
-
-/// Normalises each distinct file name of one profile once. Looked up by the string's
-/// address first: a dump's reader shares one string among all the keys of a file, so most
-/// lookups hash a pointer, not a path; then by content (profiles built otherwise).
-struct FileNormalizer<'a> {
-    root: String,
-    by_addr: HashMap<usize, u32, foldhash::fast::RandomState>,
-    by_name: HashMap<&'a str, u32, foldhash::fast::RandomState>,
-}
-
-impl<'a> FileNormalizer<'a> {
-    fn new(root: String) -> Self {
-        FileNormalizer {
-            root,
-            by_addr: HashMap::default(),
-            by_name: HashMap::default(),
-        }
-    }
-
-    /// The id of `file`'s normal form. The profiles outlive the normalizer, so an address
-    /// is never reused for another string while it is in the map.
-    fn get(&mut self, file: &'a std::sync::Arc<str>, ids: &mut NormalIds) -> u32 {
-        let addr = std::sync::Arc::as_ptr(file) as *const u8 as usize;
-        if let Some(&id) = self.by_addr.get(&addr) {
-            return id;
-        }
-        let id = match self.by_name.get(&**file) {
-            Some(&id) => id,
-            None => {
-                let id = ids.id(normalize_path(file, &self.root));
-                self.by_name.insert(file, id);
-                id
-            }
-        };
-        self.by_addr.insert(addr, id);
-        id
+    /// The normal id of each function's file (`files[k]`, an id in `names`), each distinct
+    /// file normalised once with the side's checkout `root`.
+    fn of(&mut self, names: &FileIds<'_>, files: &[u32], root: &str) -> Vec<u32> {
+        let mut by_file: Vec<Option<u32>> = vec![None; names.len()];
+        files
+            .iter()
+            .map(|&f| {
+                *by_file[f as usize].get_or_insert_with(|| {
+                    let next = self.ids.len() as u32;
+                    *self
+                        .ids
+                        .entry(normalize_path(names.names[f as usize], root))
+                        .or_insert(next)
+                })
+            })
+            .collect()
     }
 }
 
@@ -449,6 +566,69 @@ mod tests {
             "app/shop.py"
         );
         assert_eq!(normalize_path(r"D:\work\app\x.py", "d:/work/"), "app/x.py");
+    }
+
+    /// Loose keys pair only equal keys: same normal file *and* masked name; a key's only
+    /// function is taken once; a bucket gives the nearest lines until it is empty; keys
+    /// whose file the baseline has (builtins here) still match exactly.
+    #[test]
+    fn loose_keys_pair_equal_keys_once() {
+        use crate::engine::profile::{Function, FunctionKey};
+        let mk = |keys: &[(&str, i64, &str)]| {
+            Profile::from_functions(keys.iter().map(|&(file, line, name)| Function {
+                key: FunctionKey::new(file, line, name),
+                cc: 1,
+                nc: 1,
+                tt: 0.0,
+                ct: 0.0,
+                callers: Vec::new(),
+            }))
+        };
+        let base = mk(&[
+            ("/ci/a/pkg/m.py", 1, "f"),
+            ("/ci/a/pkg/m.py", 10, "f"),
+            ("/ci/a/pkg/n.py", 5, "f"),
+            ("/ci/a/pkg/m.py", 20, "g"),
+            ("~", 0, "<built-in method x at 0x7f01>"),
+            ("/ci/a/pkg/gone.py", 3, "h"),
+            ("~", 0, "<built-in method len>"),
+        ]);
+        // Each function is nearer by line to a function of another key (another file or
+        // name) than to its own.
+        let cand = mk(&[
+            ("/home/b/pkg/n.py", 9, "f"),
+            ("/home/b/pkg/m.py", 11, "g"),
+            ("/home/b/pkg/m.py", 9, "f"),
+            ("/home/b/pkg/m.py", 2, "f"),
+            ("/home/b/pkg/m.py", 30, "g"),
+            ("~", 0, "<built-in method x at 0x7f99>"),
+            ("/home/b/pkg/m.py", 40, "f"),
+            ("~", 0, "<built-in method len>"),
+        ]);
+        /// Every key hashes alike: only the key comparison tells them apart.
+        #[derive(Default)]
+        struct Collide;
+        impl std::hash::Hasher for Collide {
+            fn finish(&self) -> u64 {
+                7
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        type Colliding = std::hash::BuildHasherDefault<Collide>;
+        use MatchKind::*;
+        let want = vec![
+            (Some(2), Some(0), Some(Path)),
+            (Some(3), Some(1), Some(Path)),
+            (Some(1), Some(2), Some(Path)),
+            (Some(0), Some(3), Some(Path)),
+            (None, Some(4), None),
+            (Some(4), Some(5), Some(Address)),
+            (None, Some(6), None),
+            (Some(6), Some(7), Some(Exact)),
+            (Some(5), None, None),
+        ];
+        assert_eq!(match_profiles(&base, &cand).pairs, want);
+        assert_eq!(match_with::<Colliding>(&base, &cand).pairs, want);
     }
 
     #[test]

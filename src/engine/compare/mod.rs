@@ -165,7 +165,10 @@ impl SideStats {
     /// both show the same counts and per-call times.
     pub fn new(f: &Function, producer: Producer, scale: f64, total: f64) -> SideStats {
         let (ncalls, pcalls) = calls(f, producer);
-        let (tottime, cumtime) = (f.tt * scale, f.ct * scale);
+        let (tottime, cumtime) = (
+            metric_of(f, Metric::Tottime, scale),
+            metric_of(f, Metric::Cumtime, scale),
+        );
         let per = |t: f64, n: Option<i64>| n.filter(|n| *n > 0).map(|n| t / n as f64);
         SideStats {
             ncalls,
@@ -187,6 +190,15 @@ impl SideStats {
             Metric::Tottime => self.tottime,
             Metric::Cumtime => self.cumtime,
         }
+    }
+}
+
+/// `f`'s `metric` × `scale`: what [`SideStats::new`] stores for it, bit for bit (rows are
+/// ordered by it before they are built).
+fn metric_of(f: &Function, metric: Metric, scale: f64) -> f64 {
+    match metric {
+        Metric::Tottime => f.tt * scale,
+        Metric::Cumtime => f.ct * scale,
     }
 }
 
@@ -419,21 +431,41 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
     } else {
         1.0
     };
-    let mut rows = Vec::with_capacity(matching.pairs.len());
     let (bfs, cfs) = (baseline.functions(), candidate.functions());
     let sides = |(b, c): (Option<usize>, Option<usize>)| {
         [b.map(|i| &bfs[i]), c.map(|i| &cfs[i])]
             .into_iter()
             .flatten()
     };
-    for (n, &(b, c, kind)) in matching.pairs.iter().enumerate() {
-        // Each row shares its functions' strings (and copies them into its display), which
-        // lie all over the heap; the baseline's functions come in the candidate's order.
-        // Asked for ahead, the misses overlap.
+    let metric = options.metric;
+    // Largest regression first, stably: the same order as `total_cmp` on `-delta` with ties
+    // in pair order, as integers (a plain sort of pairs is faster than a stable sort
+    // through a closure). Worked out from the functions before any row exists, so rows
+    // (~450 bytes) are built in their final place instead of moved there.
+    let mut order: Vec<(u64, usize)> = Vec::with_capacity(matching.pairs.len());
+    for (n, &(b, c, _)) in matching.pairs.iter().enumerate() {
         if let Some(&(b, c, _)) = matching.pairs.get(n + 16) {
             sides((b, c)).for_each(|f| super::prefetch(f));
         }
-        if let Some(&(b, c, _)) = matching.pairs.get(n + 8) {
+        let side =
+            |f: Option<&Function>, scale: f64| f.map_or(0.0, |f| metric_of(f, metric, scale));
+        let delta = side(c.map(|i| &cfs[i]), scale) - side(b.map(|i| &bfs[i]), 1.0);
+        order.push((total_order(-delta), n));
+    }
+    order.sort_unstable();
+    // Gathered in one pass of independent loads (their misses overlap), not looked up
+    // through `order` as each row is built.
+    let pairs: Vec<_> = order.iter().map(|&(_, n)| matching.pairs[n]).collect();
+    drop(order);
+    let mut rows = Vec::with_capacity(pairs.len());
+    for (k, &(b, c, kind)) in pairs.iter().enumerate() {
+        // Each row shares its functions' strings (and copies them into its display), which
+        // lie all over the heap, as do the functions in this order. Asked for ahead, the
+        // misses overlap.
+        if let Some(&(b, c, _)) = pairs.get(k + 16) {
+            sides((b, c)).for_each(|f| super::prefetch(f));
+        }
+        if let Some(&(b, c, _)) = pairs.get(k + 8) {
             sides((b, c)).for_each(|f| f.key.prefetch_counts());
         }
         let bf = b.map(|i| &bfs[i]);
@@ -495,17 +527,6 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
             positions: (b, c),
         });
     }
-    let metric = options.metric;
-    // Largest regression first, stably: the same order as `total_cmp` on `-delta` with ties
-    // in pair order, as integers (a plain sort of pairs is faster than a stable sort
-    // through a closure).
-    let mut keys: Vec<(u64, usize)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (total_order(-r.delta_of(metric)), i))
-        .collect();
-    keys.sort_unstable();
-    reorder(&mut rows, keys.into_iter().map(|(_, i)| i));
     let mut counts = Counts::default();
     rows.iter().for_each(|r| counts.add(r.status));
     let top = |r: &Row| TopEntry {
@@ -586,20 +607,30 @@ pub fn notes(a: &SideTotals, b: &SideTotals) -> Vec<String> {
 
 /// Stable-sorts `items` by comparing their positions with `cmp`, moving each item once
 /// (rows are large: sorting them in place would copy them around many times).
-pub fn permute<T>(items: &mut Vec<T>, cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
+pub fn permute<T>(items: &mut [T], cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| cmp(a, b));
     reorder(items, order);
 }
 
-/// Puts `items` in `order` (each index once).
-fn reorder<T>(items: &mut Vec<T>, order: impl IntoIterator<Item = usize>) {
-    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
-    items.extend(
-        order
-            .into_iter()
-            .map(|i| slots[i].take().expect("each index once")),
-    );
+/// Puts `items` in `order` (each index once: `order[k]` is the index of the item that goes
+/// to `k`), in place: each cycle of the permutation is followed by swaps, so no second
+/// buffer of large rows is allocated and filled.
+fn reorder<T>(items: &mut [T], order: Vec<usize>) {
+    let mut order = order;
+    assert_eq!(order.len(), items.len(), "one index per item");
+    for start in 0..order.len() {
+        let mut k = start;
+        // `usize::MAX` marks a place already filled.
+        while order[k] != usize::MAX {
+            let next = std::mem::replace(&mut order[k], usize::MAX);
+            if next == start {
+                break;
+            }
+            items.swap(k, next);
+            k = next;
+        }
+    }
 }
 
 /// An integer that orders as [`f64::total_cmp`] orders floats (negatives flipped below,
@@ -713,5 +744,51 @@ impl Comparison {
             Status::New => r.delta_of(self.summary.metric) >= self.summary.min_ms / 1000.0,
             _ => false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reorder;
+
+    /// In-place cycle following gives what collecting `items[order[k]]` gives, for every
+    /// permutation of up to 6 items and longer shuffled ones (long cycles, fixed points).
+    #[test]
+    fn reorder_matches_gathering() {
+        fn check(order: Vec<usize>) {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let want: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut got = items;
+            reorder(&mut got, order);
+            assert_eq!(got, want);
+        }
+        fn permutations(n: usize, prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+            if prefix.len() == n {
+                out.push(prefix.clone());
+            }
+            for i in 0..n {
+                if !prefix.contains(&i) {
+                    prefix.push(i);
+                    permutations(n, prefix, out);
+                    prefix.pop();
+                }
+            }
+        }
+        for n in 0..=6 {
+            let mut all = Vec::new();
+            permutations(n, &mut Vec::new(), &mut all);
+            all.into_iter().for_each(check);
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in [100, 1000, 4097] {
+            let mut order: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                order.swap(i, (seed % (i as u64 + 1)) as usize);
+            }
+            check(order);
+        }
     }
 }
