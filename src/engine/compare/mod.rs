@@ -445,7 +445,7 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
     let mut order: Vec<(u64, usize)> = Vec::with_capacity(matching.pairs.len());
     for (n, &(b, c, _)) in matching.pairs.iter().enumerate() {
         if let Some(&(b, c, _)) = matching.pairs.get(n + 16) {
-            sides((b, c)).for_each(|f| super::prefetch(f));
+            sides((b, c)).for_each(super::prefetch_all);
         }
         let side =
             |f: Option<&Function>, scale: f64| f.map_or(0.0, |f| metric_of(f, metric, scale));
@@ -463,7 +463,7 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
         // lie all over the heap, as do the functions in this order. Asked for ahead, the
         // misses overlap.
         if let Some(&(b, c, _)) = pairs.get(k + 16) {
-            sides((b, c)).for_each(|f| super::prefetch(f));
+            sides((b, c)).for_each(super::prefetch_all);
         }
         if let Some(&(b, c, _)) = pairs.get(k + 8) {
             sides((b, c)).for_each(|f| f.key.prefetch_counts());
@@ -510,8 +510,11 @@ pub fn compare(baseline: &Profile, candidate: &Profile, options: &Options) -> Co
                 cumtime: None,
             },
         };
+        // An exact match has equal keys: no need to compare them again.
         let baseline_function = match (bf, cf) {
-            (Some(b), Some(c)) if b.key != c.key => Some(FunctionRef::from(&b.key)),
+            (Some(b), Some(c)) if kind != Some(MatchKind::Exact) && b.key != c.key => {
+                Some(FunctionRef::from(&b.key))
+            }
             _ => None,
         };
         rows.push(Row {
