@@ -608,8 +608,9 @@ pub fn notes(a: &SideTotals, b: &SideTotals) -> Vec<String> {
     }
 }
 
-/// Stable-sorts `items` by comparing their positions with `cmp`, moving each item once
-/// (rows are large: sorting them in place would copy them around many times).
+/// Stable-sorts `items` by comparing their positions with `cmp`: the positions are sorted,
+/// then the items put in place once (rows are large: a sort of the rows themselves would
+/// copy them around many times).
 pub fn permute<T>(items: &mut [T], cmp: impl Fn(usize, usize) -> std::cmp::Ordering) {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| cmp(a, b));
@@ -619,8 +620,7 @@ pub fn permute<T>(items: &mut [T], cmp: impl Fn(usize, usize) -> std::cmp::Order
 /// Puts `items` in `order` (each index once: `order[k]` is the index of the item that goes
 /// to `k`), in place: each cycle of the permutation is followed by swaps, so no second
 /// buffer of large rows is allocated and filled.
-fn reorder<T>(items: &mut [T], order: Vec<usize>) {
-    let mut order = order;
+fn reorder<T>(items: &mut [T], mut order: Vec<usize>) {
     assert_eq!(order.len(), items.len(), "one index per item");
     for start in 0..order.len() {
         let mut k = start;
