@@ -286,14 +286,29 @@ impl Index {
     }
 
     fn find(&self, functions: &[Function], key: &FunctionKey) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
+        self.find_hashed(functions, self.hash(key), key)
+    }
+
+    /// The position of `functions[at]`'s key: an earlier one holding it, or `at`, now
+    /// indexed.
+    /// [`Index::find`] in two steps, for loops that look up many keys: the hash, then
+    /// (a few keys later, once the memory it names has been asked for) the lookup.
+    fn hash(&self, key: &FunctionKey) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn find_hashed(&self, functions: &[Function], hash: u64, key: &FunctionKey) -> Option<usize> {
         self.table
             .find(hash, |&i| functions[i].key == *key)
             .copied()
     }
 
-    /// The position of `functions[at]`'s key: an earlier one holding it, or `at`, now
-    /// indexed.
+    /// The first position whose hash tag agrees with `hash` (most likely the key's), to
+    /// prefetch before [`Index::find_hashed`] compares keys.
+    fn likely(&self, hash: u64) -> Option<usize> {
+        self.table.iter_hash(hash).next().copied()
+    }
+
     fn find_or_insert(&mut self, functions: &[Function], at: usize) -> usize {
         let hasher = &self.hasher;
         let key = &functions[at].key;
@@ -1081,6 +1096,21 @@ impl Profile {
 
     pub fn position(&self, key: &FunctionKey) -> Option<usize> {
         self.index.find(&self.functions, key)
+    }
+
+    /// [`Profile::position`] for many keys in a row: `key_hash` each first, then
+    /// `likely_position` of a key some steps ahead (to prefetch that function), then
+    /// `position_hashed`.
+    pub fn key_hash(&self, key: &FunctionKey) -> u64 {
+        self.index.hash(key)
+    }
+
+    pub fn likely_position(&self, hash: u64) -> Option<usize> {
+        self.index.likely(hash)
+    }
+
+    pub fn position_hashed(&self, hash: u64, key: &FunctionKey) -> Option<usize> {
+        self.index.find_hashed(&self.functions, hash, key)
     }
 
     /// Functions that `key` called, with that call edge's numbers, in dump order: every

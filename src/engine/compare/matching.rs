@@ -66,15 +66,31 @@ fn match_with<S: BuildHasher + Default>(baseline: &Profile, candidate: &Profile)
     base_files
         .iter()
         .for_each(|&id| in_base[id as usize] = true);
-    for (j, f) in cands.iter().enumerate() {
-        if !in_base[cand_files[j] as usize] {
-            continue;
+    // The lookups, pipelined: each candidate key hashed (its strings asked for 8 ahead),
+    // then the baseline function it most likely names asked for 16 keys ahead and that
+    // function's strings 8 ahead, so that comparing the keys finds them at hand.
+    let looked: Vec<usize> = (0..cands.len())
+        .filter(|&j| in_base[cand_files[j] as usize])
+        .collect();
+    let hashes: Vec<u64> = looked
+        .iter()
+        .enumerate()
+        .map(|(n, &j)| {
+            if let Some(&g) = looked.get(n + 8) {
+                cands[g].key.prefetch_text();
+            }
+            baseline.key_hash(&cands[j].key)
+        })
+        .collect();
+    let likely = |n: usize| hashes.get(n).and_then(|&h| baseline.likely_position(h));
+    for (n, (&j, &hash)) in looked.iter().zip(&hashes).enumerate() {
+        if let Some(i) = likely(n + 16) {
+            super::super::prefetch_all(&bases[i]);
         }
-        // Hashing a key reads its strings, which lie all over the heap: ask ahead.
-        if let Some(g) = cands.get(j + 8) {
-            g.key.prefetch_text();
+        if let Some(i) = likely(n + 8) {
+            bases[i].key.prefetch_text();
         }
-        if let Some(i) = baseline.position(&f.key) {
+        if let Some(i) = baseline.position_hashed(hash, &cands[j].key) {
             base_taken[i] = true;
             cand_pair[j] = Some((i, MatchKind::Exact));
         }
