@@ -85,7 +85,7 @@ fn match_with<S: BuildHasher + Default>(baseline: &Profile, candidate: &Profile)
     let likely = |n: usize| hashes.get(n).and_then(|&h| baseline.likely_position(h));
     for (n, (&j, &hash)) in looked.iter().zip(&hashes).enumerate() {
         if let Some(i) = likely(n + 16) {
-            super::super::prefetch_all(&bases[i]);
+            crate::engine::prefetch_all(&bases[i]);
         }
         if let Some(i) = likely(n + 8) {
             bases[i].key.prefetch_text();
