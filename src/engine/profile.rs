@@ -289,8 +289,6 @@ impl Index {
         self.find_hashed(functions, self.hash(key), key)
     }
 
-    /// The position of `functions[at]`'s key: an earlier one holding it, or `at`, now
-    /// indexed.
     /// [`Index::find`] in two steps, for loops that look up many keys: the hash, then
     /// (a few keys later, once the memory it names has been asked for) the lookup.
     fn hash(&self, key: &FunctionKey) -> u64 {
@@ -309,6 +307,8 @@ impl Index {
         self.table.iter_hash(hash).next().copied()
     }
 
+    /// The position of `functions[at]`'s key: an earlier one holding it, or `at`, now
+    /// indexed.
     fn find_or_insert(&mut self, functions: &[Function], at: usize) -> usize {
         let hasher = &self.hasher;
         let key = &functions[at].key;

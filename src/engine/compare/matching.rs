@@ -584,22 +584,24 @@ mod tests {
         assert_eq!(normalize_path(r"D:\work\app\x.py", "d:/work/"), "app/x.py");
     }
 
+    /// A profile of these `(file, line, name)` keys, one call and no time each.
+    fn mk(keys: &[(&str, i64, &str)]) -> Profile {
+        use crate::engine::profile::{Function, FunctionKey};
+        Profile::from_functions(keys.iter().map(|&(file, line, name)| Function {
+            key: FunctionKey::new(file, line, name),
+            cc: 1,
+            nc: 1,
+            tt: 0.0,
+            ct: 0.0,
+            callers: Vec::new(),
+        }))
+    }
+
     /// Loose keys pair only equal keys: same normal file *and* masked name; a key's only
     /// function is taken once; a bucket gives the nearest lines until it is empty; keys
     /// whose file the baseline has (builtins here) still match exactly.
     #[test]
     fn loose_keys_pair_equal_keys_once() {
-        use crate::engine::profile::{Function, FunctionKey};
-        let mk = |keys: &[(&str, i64, &str)]| {
-            Profile::from_functions(keys.iter().map(|&(file, line, name)| Function {
-                key: FunctionKey::new(file, line, name),
-                cc: 1,
-                nc: 1,
-                tt: 0.0,
-                ct: 0.0,
-                callers: Vec::new(),
-            }))
-        };
         let base = mk(&[
             ("/ci/a/pkg/m.py", 1, "f"),
             ("/ci/a/pkg/m.py", 10, "f"),
@@ -649,18 +651,11 @@ mod tests {
 
     #[test]
     fn big_buckets_pick_the_nearest_line_like_small_ones() {
-        use crate::engine::profile::{Function, FunctionKey};
         // One file and name at many lines (a generated module, a decorator's wrapper): the
         // bucket turns ordered past SMALL_BUCKET entries; the choices must not change.
-        let mk = |lines: &[i64]| {
-            Profile::from_functions(lines.iter().map(|&l| Function {
-                key: FunctionKey::new("/a/gen.py", l, "wrapper"),
-                cc: 1,
-                nc: 1,
-                tt: 0.0,
-                ct: 0.0,
-                callers: Vec::new(),
-            }))
+        let at_lines = |lines: &[i64]| {
+            let keys: Vec<_> = lines.iter().map(|&l| ("/a/gen.py", l, "wrapper")).collect();
+            mk(&keys)
         };
         for n in [5usize, 40, 300] {
             let base: Vec<i64> = (0..n as i64).map(|i| i * 10).collect();
@@ -670,7 +665,7 @@ mod tests {
             cand.reverse();
             cand.push(i64::MAX);
             cand.push(i64::MIN);
-            let (b, c) = (mk(&base), mk(&cand));
+            let (b, c) = (at_lines(&base), at_lines(&cand));
             let m = match_profiles(&b, &c);
             // Reference: the scan over the bucket in baseline order.
             let mut left: Vec<usize> = (0..base.len()).collect();
