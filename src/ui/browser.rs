@@ -27,14 +27,17 @@ mod imp {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
 
+    /// The id is kept as a JSON string (`"…"`, what `SessionStorage::set` writes), read and
+    /// written through the raw storage: a UUID holds nothing JSON escapes, and gloo's typed
+    /// `get` would add a second JSON reader (`from_str`) to the bundle for one string.
     pub fn stored_session() -> Option<String> {
-        SessionStorage::get::<String>(STORAGE_KEY)
-            .ok()
-            .filter(|id| uuid::Uuid::parse_str(id).is_ok())
+        let raw = SessionStorage::raw().get_item(STORAGE_KEY).ok()??;
+        let id = raw.strip_prefix('"')?.strip_suffix('"')?;
+        uuid::Uuid::parse_str(id).is_ok().then(|| id.to_string())
     }
 
     pub fn store_session(id: &str) {
-        let _ = SessionStorage::set(STORAGE_KEY, id);
+        let _ = SessionStorage::raw().set_item(STORAGE_KEY, &format!("\"{id}\""));
     }
 
     pub fn now_ms() -> f64 {

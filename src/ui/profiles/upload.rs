@@ -50,8 +50,10 @@ struct UploadItem {
 fn upload_result(end: UploadEnd) -> (UploadState, bool) {
     match end {
         UploadEnd::Failed(m) => (UploadState::Failed(m), false),
+        // `from_slice`, as the server functions' decoder reads: `from_str` would add a second
+        // copy of every JSON decoder these types use to the bundle.
         UploadEnd::Answered(201, body) => {
-            match serde_json::from_str::<Stored>(&body)
+            match serde_json::from_slice::<Stored>(body.as_bytes())
                 .ok()
                 .and_then(|s| s.profiles.into_iter().next())
             {
@@ -79,16 +81,18 @@ fn upload_result(end: UploadEnd) -> (UploadState, bool) {
                 ),
             }
         }
-        UploadEnd::Answered(status, body) => match serde_json::from_str::<Refused>(&body) {
-            Ok(r) => (
-                UploadState::Failed(r.error),
-                r.kind.as_deref() == Some("session_gone"),
-            ),
-            Err(_) => (
-                UploadState::Failed(format!("the server answered HTTP {status}")),
-                false,
-            ),
-        },
+        UploadEnd::Answered(status, body) => {
+            match serde_json::from_slice::<Refused>(body.as_bytes()) {
+                Ok(r) => (
+                    UploadState::Failed(r.error),
+                    r.kind.as_deref() == Some("session_gone"),
+                ),
+                Err(_) => (
+                    UploadState::Failed(format!("the server answered HTTP {status}")),
+                    false,
+                ),
+            }
+        }
     }
 }
 
