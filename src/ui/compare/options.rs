@@ -12,23 +12,61 @@ use crate::model::{Access, CompareRequest, Mode, ProfileId, ShareTarget};
 use crate::ui::browser;
 use crate::ui::viewer::Viewer;
 
+/// `view_state` changed by `f`, from its first page, applied.
+fn changed(
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+    f: impl FnOnce(&mut ViewState),
+) {
+    let mut v = view_state.get_untracked();
+    f(&mut v);
+    v.page = 0;
+    apply.run(v);
+}
+
+/// A threshold input: shows `get` of the view; a change to a finite number ≥ 0 that
+/// `accept` allows is applied through `set` (anything else is left unapplied). Plain `fn`s,
+/// not closures, so every field is one compiled view.
+#[component]
+fn NumberField(
+    view_state: Memo<ViewState>,
+    apply: Callback<ViewState>,
+    label: &'static str,
+    title: &'static str,
+    testid: &'static str,
+    min: &'static str,
+    #[prop(optional)] max: Option<&'static str>,
+    get: fn(&ViewState) -> f64,
+    set: fn(&mut ViewState, f64),
+    accept: fn(f64) -> bool,
+) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let parsed = event_target_value(&ev).trim().parse::<f64>().ok();
+        if let Some(x) = parsed.filter(|x| x.is_finite() && *x >= 0.0 && accept(*x)) {
+            changed(view_state, apply, |v| set(v, x));
+        }
+    };
+    view! {
+        <label class="field small" title=title>
+            <span>{label}</span>
+            <input
+                type="number"
+                min=min
+                max=max
+                step="any"
+                data-testid=testid
+                prop:value=move || view_state.with(|v| get(v).to_string())
+                on:change=on_change
+            />
+        </label>
+    }
+}
+
 /// Metric, normalisation, thresholds, exports.
 #[component]
 pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl IntoView {
     let ctx = Viewer::use_ctx();
-    let change = move |f: Box<dyn FnOnce(&mut ViewState)>| {
-        let mut v = view_state.get_untracked();
-        f(&mut v);
-        v.page = 0;
-        apply.run(v);
-    };
-    let number = move |ev: &leptos::ev::Event| {
-        event_target_value(ev)
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-    };
+    let change = move |f: Box<dyn FnOnce(&mut ViewState)>| changed(view_state, apply, f);
     // One export at a time; its outcome is `(ok, message)`. A local action: the clipboard
     // and the download are the browser's.
     let exporting = Action::new_local(move |job: &ExportJob| {
@@ -112,28 +150,28 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
                     </label>
                 </Show>
                 <Show when=move || mode() != Mode::Matrix>
-                    <label class="field small" title="a change counts when |Δ| is at least this many milliseconds">
-                        <span>"min ms"</span>
-                        <input
-                            type="number"
-                            min="0"
-                            step="any"
-                            data-testid="min-ms"
-                            prop:value=move || view_state.with(|v| v.req.min_ms.to_string())
-                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.req.min_ms = x)) }
-                        />
-                    </label>
-                    <label class="field small" title="…and |Δ%| is at least this many percent">
-                        <span>"min %"</span>
-                        <input
-                            type="number"
-                            min="0"
-                            step="any"
-                            data-testid="min-pct"
-                            prop:value=move || view_state.with(|v| v.req.min_pct.to_string())
-                            on:change=move |ev| if let Some(x) = number(&ev) { change(Box::new(move |v| v.req.min_pct = x)) }
-                        />
-                    </label>
+                    <NumberField
+                        view_state=view_state
+                        apply=apply
+                        label="min ms"
+                        title="a change counts when |Δ| is at least this many milliseconds"
+                        testid="min-ms"
+                        min="0"
+                        get=|v| v.req.min_ms
+                        set=|v, x| v.req.min_ms = x
+                        accept=|_| true
+                    />
+                    <NumberField
+                        view_state=view_state
+                        apply=apply
+                        label="min %"
+                        title="…and |Δ%| is at least this many percent"
+                        testid="min-pct"
+                        min="0"
+                        get=|v| v.req.min_pct
+                        set=|v, x| v.req.min_pct = x
+                        accept=|_| true
+                    />
                 </Show>
                 <Show when=move || mode() == Mode::Runs>
                     <label class="field" title="the test behind each function's p-value">
@@ -146,18 +184,18 @@ pub fn Options(view_state: Memo<ViewState>, apply: Callback<ViewState>) -> impl 
                             <option value="welch-t" selected=move || view_state.with(|v| v.req.test == crate::engine::stats::TestKind::WelchT)>"Welch's t (means)"</option>
                         </select>
                     </label>
-                    <label class="field small" title="significance level: a change counts only if its q-value (Mann–Whitney U p-value, Benjamini–Hochberg adjusted over all functions) is below this">
-                        <span>"α"</span>
-                        <input
-                            type="number"
-                            min="0.001"
-                            max="0.5"
-                            step="any"
-                            data-testid="alpha"
-                            prop:value=move || view_state.with(|v| v.req.alpha.to_string())
-                            on:change=move |ev| if let Some(x) = number(&ev).filter(|x| *x > 0.0 && *x < 1.0) { change(Box::new(move |v| v.req.alpha = x)) }
-                        />
-                    </label>
+                    <NumberField
+                        view_state=view_state
+                        apply=apply
+                        label="α"
+                        title="significance level: a change counts only if its q-value (the test's p-value, Benjamini–Hochberg adjusted over all functions) is below this"
+                        testid="alpha"
+                        min="0.001"
+                        max="0.5"
+                        get=|v| v.req.alpha
+                        set=|v, x| v.req.alpha = x
+                        accept={|x| x > 0.0 && x < 1.0}
+                    />
                 </Show>
                 <div class="exports">
                     <button type="button" class="btn" data-testid="export-markdown" on:click=move |_| export(Format::Markdown)>"Copy Markdown"</button>
