@@ -370,6 +370,8 @@ fn html_report_is_self_contained_and_escaped() {
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     // Nothing to fetch: no external URL in any attribute; the policy forbids requests.
     assert!(html.contains("default-src 'none'"));
+    // …except the flame graph's `data:` SVG, which Chromium loads as a frame.
+    assert!(html.contains("object-src data:; frame-src data:"));
     for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "url("] {
         assert!(!html.contains(attr), "{attr}");
     }

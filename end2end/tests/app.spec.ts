@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { AFTER, BEFORE, SMALL, UUID, diffRow, fixture, listedNames, pick, sessionId, upload } from "./helpers";
+import { AFTER, BEFORE, diffRow, expect, fixture, listedNames, pick, sessionId, SMALL, test, upload, UUID } from "./helpers";
 
 test("page renders on the server and hydrates with a server-minted session", async ({ page }) => {
   await page.goto("/");

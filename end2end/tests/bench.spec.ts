@@ -1,7 +1,7 @@
 // Timing of the comparison view in chromium (numbers for docs/BENCHMARKS.md). Runs only
 // with PROFDIFF_UI_BENCH=1 against a release build: `make bench-ui`.
-import { expect, test, type Page } from "@playwright/test";
-import { fixture, pick, upload } from "./helpers";
+import { type Page } from "@playwright/test";
+import { expect, fixture, pick, test, upload } from "./helpers";
 
 test.use({ trace: "off" });
 test.skip(!process.env.PROFDIFF_UI_BENCH, "set PROFDIFF_UI_BENCH=1 (make bench-ui)");

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { AFTER, BEFORE, comparePair, diffRow, fixture, pick, upload } from "./helpers";
+import { AFTER, BEFORE, comparePair, diffRow, expect, fixture, pick, test, upload } from "./helpers";
 
 test("compare a before/after pair: the known changes are listed", async ({ page }) => {
   await comparePair(page);
@@ -307,6 +306,11 @@ test("Download report: one HTML file that works from file:// with the network of
   const rows = report.locator("#rows tbody tr");
   await expect(rows.first()).toContainText("(regress)");
   await expect(report.getByTestId("report-flame")).toBeVisible();
+  // Drawn, not the fallback text: Chromium shows an <object>'s SVG as a nested frame, which
+  // the report's policy must allow (frame-src data:).
+  const svgFrame = () => report.frames().find((f) => f.url().startsWith("data:image/svg+xml"));
+  await expect.poll(() => svgFrame() !== undefined).toBe(true);
+  await expect(svgFrame()!.locator("g.frame, rect").first()).toBeVisible();
   // Sort by function name, then filter.
   await report.locator("#rows thead th", { hasText: "function" }).click();
   await expect(report.locator("#rows thead th", { hasText: "function" })).toHaveAttribute("aria-sort", "descending");

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { SMALL, comparePair, diffRow, fixture, upload } from "./helpers";
+import { comparePair, diffRow, expect, fixture, SMALL, test, upload } from "./helpers";
 
 /** A flame-graph frame whose label starts with `name (`. */
 function frame(page: import("@playwright/test").Page, name: string) {

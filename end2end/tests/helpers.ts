@@ -1,5 +1,37 @@
 import * as path from "path";
-import { expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
+
+/**
+ * Every test's pages are watched: an uncaught error (a panic in the wasm shows up as
+ * "RuntimeError: unreachable") or a console error fails the test, so a view that breaks
+ * while the assertions still pass is not missed. The browser's own lines about answers
+ * it was refused ("Failed to load resource: … 404") are not the app's errors: tests ask
+ * for those on purpose. PROFDIFF_CONSOLE_SURVEY=1 prints them instead of failing.
+ */
+export const test = base.extend<{ consoleErrors: void }>({
+  consoleErrors: [
+    async ({ context }, use) => {
+      const seen: string[] = [];
+      const watch = (page: Page) => {
+        page.on("pageerror", (e) => seen.push(`uncaught: ${e.message}`));
+        page.on("console", (m) => {
+          if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) seen.push(`console: ${m.text()}`);
+        });
+      };
+      context.pages().forEach(watch);
+      context.on("page", watch);
+      await use();
+      if (process.env.PROFDIFF_CONSOLE_SURVEY) {
+        for (const line of seen) console.log(`CONSOLE-SURVEY ${line}`);
+      } else {
+        expect(seen, "errors in the browser's console").toEqual([]);
+      }
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

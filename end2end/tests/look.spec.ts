@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { AFTER, BEFORE, SMALL, comparePair, diffRow, pick, sessionId, upload } from "./helpers";
+import { type Page } from "@playwright/test";
+import { AFTER, BEFORE, comparePair, diffRow, expect, pick, sessionId, SMALL, test, upload } from "./helpers";
 
 /** The page never scrolls sideways: wide tables scroll inside their own box. */
 async function noPageOverflow(page: Page): Promise<void> {

@@ -1,8 +1,7 @@
 // Screenshots for README (docs/screenshots/). Runs only with PROFDIFF_SCREENSHOTS=1:
 //   make screenshots
 import * as path from "path";
-import { expect, test } from "@playwright/test";
-import { AFTER, BEFORE, diffRow, fixture, pick, upload } from "./helpers";
+import { AFTER, BEFORE, diffRow, expect, fixture, pick, test, upload } from "./helpers";
 
 const OUT = path.resolve(__dirname, "../../docs/screenshots");
 test.skip(!process.env.PROFDIFF_SCREENSHOTS, "set PROFDIFF_SCREENSHOTS=1 to save screenshots");

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { SMALL, comparePair, diffRow, sessionId, upload } from "./helpers";
+import { comparePair, diffRow, expect, sessionId, SMALL, test, upload } from "./helpers";
 
 const LINK = /^http:\/\/127\.0\.0\.1:\d+\/s\/[A-Za-z0-9_-]{32}(\?.*)?$/;
 

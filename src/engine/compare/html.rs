@@ -99,12 +99,16 @@ fn num_cell(out: &mut String, text: &str, v: Option<f64>) {
     );
 }
 
+/// The policy allows `data:` objects *and* frames: Chromium loads an `<object>`'s SVG as a
+/// nested frame and checks `frame-src` too (without it the report showed the fallback text
+/// instead of the flame graph), Firefox checks `object-src`. Nothing else may load.
 fn head(out: &mut String, title: &str) {
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; object-src data:\">\
+         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; object-src data:; \
+         frame-src data:\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"generator\" content=\"profdiff\"><title>{}</title><style>{STYLE}</style></head><body>",
         escape(title)
