@@ -1,5 +1,5 @@
 import * as path from "path";
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type BrowserContext, type Page } from "@playwright/test";
 
 /**
  * Every test's pages are watched: an uncaught error (a panic in the wasm shows up as
@@ -10,7 +10,7 @@ import { test as base, expect, type Page } from "@playwright/test";
  */
 export const test = base.extend<{ consoleErrors: void }>({
   consoleErrors: [
-    async ({ context }, use) => {
+    async ({ context, browser }, use) => {
       const seen: string[] = [];
       const watch = (page: Page) => {
         page.on("pageerror", (e) => seen.push(`uncaught: ${e.message}`));
@@ -18,9 +18,23 @@ export const test = base.extend<{ consoleErrors: void }>({
           if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) seen.push(`console: ${m.text()}`);
         });
       };
-      context.pages().forEach(watch);
-      context.on("page", watch);
-      await use();
+      const watchAll = (c: BrowserContext) => {
+        c.pages().forEach(watch);
+        c.on("page", watch);
+      };
+      watchAll(context);
+      // Contexts a test opens itself ("another browser" in the share tests) too.
+      const newContext = browser.newContext;
+      browser.newContext = async (...args) => {
+        const c = await newContext.apply(browser, args);
+        watchAll(c);
+        return c;
+      };
+      try {
+        await use();
+      } finally {
+        browser.newContext = newContext;
+      }
       if (process.env.PROFDIFF_CONSOLE_SURVEY) {
         for (const line of seen) console.log(`CONSOLE-SURVEY ${line}`);
       } else {
