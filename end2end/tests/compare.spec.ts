@@ -310,7 +310,17 @@ test("Download report: one HTML file that works from file:// with the network of
   // the report's policy must allow (frame-src data:).
   const svgFrame = () => report.frames().find((f) => f.url().startsWith("data:image/svg+xml"));
   await expect.poll(() => svgFrame() !== undefined).toBe(true);
-  await expect(svgFrame()!.locator("g.frame, rect").first()).toBeVisible();
+  const svg = svgFrame()!;
+  await expect(svg.locator("g.f").first()).toBeVisible();
+  // Its own script runs there: click to zoom, Reset, Search.
+  const regress = svg.locator("g.f", { hasText: "regress (" }).first();
+  await svg.locator("g.f", { hasText: "improve (" }).first().click();
+  await expect(regress).toBeHidden();
+  await svg.locator("#reset").click();
+  await expect(regress).toBeVisible();
+  report.once("dialog", (d) => d.accept("^regress"));
+  await svg.locator("#search").click();
+  await expect(svg.locator("#matched")).toContainText("1 frame matches");
   // Sort by function name, then filter.
   await report.locator("#rows thead th", { hasText: "function" }).click();
   await expect(report.locator("#rows thead th", { hasText: "function" })).toHaveAttribute("aria-sort", "descending");
