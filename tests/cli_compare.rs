@@ -1,16 +1,15 @@
 //! `profdiff diff` and `profdiff matrix` as a CI pipeline would run them.
 #![cfg(feature = "ssr")]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 const DIR: &str = "tests/fixtures/compare";
 
+#[path = "common/cli.rs"]
+mod cli;
+
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_profdiff"))
-        .current_dir(DIR)
-        .args(args)
-        .output()
-        .unwrap()
+    cli::run(Some(DIR), args)
 }
 
 fn stdout(o: &Output) -> String {

@@ -4,27 +4,16 @@
 
 mod common;
 
-use std::process::Command;
-
 fn fixture(path: &str) -> String {
     format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn profdiff(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_profdiff"))
-        .args(args)
-        .output()
-        .unwrap()
+    common::cli::run(None, args)
 }
 
 fn ok(args: &[&str]) -> String {
-    let out = profdiff(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::cli::ok(None, args)
 }
 
 /// Each frame: (first line of its title, rect width, fill).

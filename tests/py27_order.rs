@@ -4,7 +4,8 @@
 //! these lines come out in dump order.
 #![cfg(feature = "ssr")]
 
-use std::process::Command;
+#[path = "common/cli.rs"]
+mod cli;
 
 const DIR: &str = "tests/fixtures/pstats/py27_ties";
 
@@ -21,19 +22,10 @@ fn body(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `profdiff stats ARGS` in the fixtures' folder.
 fn profdiff(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
-        .current_dir(DIR)
-        .arg("stats")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let args: Vec<&str> = ["stats"].iter().chain(args).copied().collect();
+    cli::ok(Some(DIR), &args)
 }
 
 #[test]

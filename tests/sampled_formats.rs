@@ -3,8 +3,6 @@
 //! its collectors; see scripts/gen_sampled_fixtures.py), of one workload before and after
 //! `work` got 3× the arithmetic.
 
-use std::process::Command;
-
 use profdiff::engine::compare::{Metric, Options, Status, compare};
 
 fn by_cumtime() -> Options {
@@ -171,16 +169,7 @@ fn cli_reads_every_sampled_format() {
             "{}/tests/fixtures/sampled/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
-            .args(["stats", &path])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = cli::ok(None, &["stats", &path]);
         assert!(text.contains("inner"), "{name}: {text}");
         assert!(
             text.lines().next().unwrap().contains("sampled (") && text.contains("samples"),
@@ -188,20 +177,15 @@ fn cli_reads_every_sampled_format() {
         );
     }
     let dir = format!("{}/tests/fixtures/sampled", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
-        .args([
+    let out = cli::ok(
+        None,
+        &[
             "diff",
             &format!("{dir}/sampling_before.collapsed"),
             &format!("{dir}/sampling_after.collapsed"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("work"));
+    assert!(out.contains("work"));
 }
 
 #[test]
@@ -220,6 +204,9 @@ fn crafted_folded_files_stay_linear() {
 
 #[path = "common/crafted.rs"]
 mod crafted;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 #[test]
 fn the_smallest_samples_keep_a_small_model() {
@@ -419,18 +406,7 @@ fn runs_and_matrix_take_sampled_profiles_and_say_their_caveats() {
     );
 
     // The CLI says the same, in text and in Markdown.
-    let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_profdiff"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let cli = |args: &[&str]| cli::ok(None, args);
     let (va, sa, sb) = (
         fixture("viztracer_before.json"),
         fixture("pyspy_before.speedscope.json"),

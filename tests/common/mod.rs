@@ -2,6 +2,7 @@
 //! and talks to it over HTTP.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod crafted;
 
 /// Each listed test runs once per backend: `filesystem::name` and `redis::name` (the test
