@@ -309,6 +309,12 @@ mod tests {
         assert!(Outcome::decode(b"").is_err());
         assert!(Outcome::decode(b"X{}").is_err());
         assert!(Outcome::decode(b"J{\"Two\":").is_err());
+        // A two-way comparison only ever travels in its own form: as JSON it is refused
+        // (the browser carries no JSON decoder for one).
+        let two = Outcome::Two(Arc::new(compare(&profile(0.5), &profile(0.75), &options)));
+        let mut json = vec![b'J'];
+        serde_json::to_writer(&mut json, &two).unwrap();
+        assert!(Outcome::decode(&json).is_err());
         assert!(Outcome::decode(b"T\x01\x02").is_err());
     }
 }
