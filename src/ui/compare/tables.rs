@@ -2,6 +2,7 @@
 //! mode (K profiles in order, a sparkline per function).
 
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ use crate::engine::FunctionKey;
 use crate::engine::compare::export;
 use crate::engine::compare::runs::{Matrix, RunsComparison, RunsRow, Spread};
 use crate::engine::compare::{Metric, Status};
+use crate::engine::flame_svg::escape;
 use crate::engine::stats;
 use crate::ui::flame::FlameCard;
 use crate::ui::fmt;
@@ -62,7 +64,7 @@ pub fn sparkline(values: &[Option<f64>]) -> impl IntoView + use<> {
 }
 
 /// Each run of both sides as a dot on one axis: overlap means noise.
-fn strip(a: &Spread, b: &Spread) -> impl IntoView + use<> {
+fn strip_svg(out: &mut String, a: &Spread, b: &Spread) {
     let (w, h) = (120.0, 18.0);
     let max = a
         .runs
@@ -72,17 +74,20 @@ fn strip(a: &Spread, b: &Spread) -> impl IntoView + use<> {
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
     let x = move |v: f64| 3.0 + v / max * (w - 6.0);
-    let dots = |runs: &[f64], y: f64, class: &'static str| {
-        runs.iter()
-            .map(|&v| view! { <circle cx=x(v) cy=y r="2.5" class=class></circle> })
-            .collect_view()
-    };
-    view! {
-        <svg class="strip" viewBox=format!("0 0 {w} {h}") width=w height=h aria-hidden="true">
-            {dots(&a.runs, 5.0, "run-a")}
-            {dots(&b.runs, 13.0, "run-b")}
-        </svg>
+    let _ = write!(
+        out,
+        "<svg class=\"strip\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" aria-hidden=\"true\">"
+    );
+    for (runs, y, class) in [(&a.runs, 5.0, "run-a"), (&b.runs, 13.0, "run-b")] {
+        for &v in runs {
+            let _ = write!(
+                out,
+                "<circle cx=\"{}\" cy=\"{y}\" r=\"2.5\" class=\"{class}\"></circle>",
+                x(v)
+            );
+        }
     }
+    out.push_str("</svg>");
 }
 
 /// The columns the runs and matrix tables sort by: the function, each side's value (the
@@ -216,7 +221,7 @@ fn greyed(r: &RunsRow, alpha: f64) -> bool {
 
 /// The ratio of medians and its 95% interval on a log axis from ¼× to 4×, a tick at 1×:
 /// an interval clear of the tick is a change the runs agree on.
-fn interval_plot(r: &RunsRow) -> impl IntoView + use<> {
+fn interval_svg(out: &mut String, r: &RunsRow) {
     let (w, h) = (120.0, 18.0);
     let x = move |ratio: f64| {
         let l = if ratio > 0.0 { ratio.log2() } else { -2.0 };
@@ -228,15 +233,88 @@ fn interval_plot(r: &RunsRow) -> impl IntoView + use<> {
         Status::Faster => "ci ci-faster",
         _ => "ci ci-grey",
     };
-    let title = export::ratio_with_ci(r);
-    view! {
-        <svg class=class viewBox=format!("0 0 {w} {h}") width=w height=h role="img" aria-label=format!("ratio {title}")>
-            <title>{format!("candidate / baseline median: {title}")}</title>
-            <line class="ci-one" x1=x(1.0) x2=x(1.0) y1="2" y2=h - 2.0></line>
-            {r.ratio_ci.map(|[lo, hi]| view! { <line class="ci-bar" x1=x(lo) x2=x(hi) y1=h / 2.0 y2=h / 2.0></line> })}
-            {observed.map(|o| view! { <circle class="ci-dot" cx=x(o) cy=h / 2.0 r="3"></circle> })}
-        </svg>
+    let title = escape(&export::ratio_with_ci(r));
+    let _ = write!(
+        out,
+        "<svg class=\"{class}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" \
+         aria-label=\"ratio {title}\"><title>candidate / baseline median: {title}</title>\
+         <line class=\"ci-one\" x1=\"{one}\" x2=\"{one}\" y1=\"2\" y2=\"{}\"></line>",
+        h - 2.0,
+        one = x(1.0),
+    );
+    if let Some([lo, hi]) = r.ratio_ci {
+        let _ = write!(
+            out,
+            "<line class=\"ci-bar\" x1=\"{}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\"></line>",
+            x(lo),
+            x(hi),
+            y = h / 2.0
+        );
     }
+    if let Some(o) = observed {
+        let _ = write!(
+            out,
+            "<circle class=\"ci-dot\" cx=\"{}\" cy=\"{}\" r=\"3\"></circle>",
+            x(o),
+            h / 2.0
+        );
+    }
+    out.push_str("</svg>");
+}
+
+/// A runs page's rows (`idx`: positions in `c.rows`, in display order) as markup for the
+/// table body — for the reason the diff table's `page_html` gives: views per cell and per
+/// plotted run cost more in calls across the wasm boundary than the browser's parser takes
+/// for the same markup. Every text is escaped.
+fn runs_page_html(c: &RunsComparison, idx: &[usize], alpha: f64) -> String {
+    let mut out = String::with_capacity(idx.len() * 3072);
+    for &i in idx {
+        let r = &c.rows[i];
+        let status = r.status.as_str();
+        let verdict = export::verdict(r);
+        let (p, q) = (export::p_text(r.p_value), export::p_text(r.q_value));
+        let _ = write!(
+            out,
+            "<tr class=\"row-{status}{}\" data-testid=\"runs-row\" data-status=\"{status}\" \
+             data-verdict=\"{verdict}\"><td class=\"fn\">{}</td>\
+             <td><span class=\"chip chip-{status}\">{status}</span></td><td>",
+            if greyed(r, alpha) {
+                " not-significant"
+            } else {
+                ""
+            },
+            escape(&r.display),
+        );
+        if !verdict.is_empty() {
+            let _ = write!(
+                out,
+                "<span class=\"chip chip-verdict-{}\" title=\"p {p} · q {q}\">{verdict}</span>",
+                verdict.replace(' ', "-")
+            );
+        }
+        let _ = write!(
+            out,
+            "</td><td class=\"num\" title=\"p {p}\">{q}</td>\
+             <td class=\"num\" data-testid=\"ratio-ci\">{}</td><td>",
+            escape(&export::ratio_with_ci(r))
+        );
+        interval_svg(&mut out, r);
+        let _ = write!(
+            out,
+            "</td><td class=\"num\">{}</td><td class=\"num muted\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num muted\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>",
+            fmt::secs(r.baseline.median),
+            spread_cell(&r.baseline),
+            fmt::secs(r.candidate.median),
+            spread_cell(&r.candidate),
+            fmt::signed_secs(r.delta),
+            fmt::pct(r.pct),
+        );
+        strip_svg(&mut out, &r.baseline, &r.candidate);
+        out.push_str("</td></tr>");
+    }
+    out
 }
 
 /// *Merge runs*, then compare merged against merged: each side with two or more runs
@@ -457,38 +535,13 @@ pub fn RunsView(
                             <th scope="col">"runs (A above, B below)"</th>
                         </tr>
                     </thead>
-                    <tbody>
-                        {move || {
-                            let (page, per) = view_state.with(|v| (v.page, v.per));
-                            order.with(|o| o.iter().skip(page.saturating_mul(per)).take(per).map(|&i| {
-                                let r = &rows.rows[i];
-                                let verdict = export::verdict(r);
-                                view! {
-                                    <tr
-                                        class=format!("row-{}", r.status.as_str())
-                                        class:not-significant=greyed(r, alpha)
-                                        data-testid="runs-row"
-                                        data-status=r.status.as_str()
-                                        data-verdict=verdict
-                                    >
-                                        <td class="fn">{r.display.clone()}</td>
-                                        <td><span class=format!("chip chip-{}", r.status.as_str())>{r.status.as_str()}</span></td>
-                                        <td>{(!verdict.is_empty()).then(|| view! { <span class=format!("chip chip-verdict-{}", verdict.replace(' ', "-")) title=format!("p {} · q {}", export::p_text(r.p_value), export::p_text(r.q_value))>{verdict}</span> })}</td>
-                                        <td class="num" title=format!("p {}", export::p_text(r.p_value))>{export::p_text(r.q_value)}</td>
-                                        <td class="num" data-testid="ratio-ci">{export::ratio_with_ci(r)}</td>
-                                        <td>{interval_plot(r)}</td>
-                                        <td class="num">{fmt::secs(r.baseline.median)}</td>
-                                        <td class="num muted">{spread_cell(&r.baseline)}</td>
-                                        <td class="num">{fmt::secs(r.candidate.median)}</td>
-                                        <td class="num muted">{spread_cell(&r.candidate)}</td>
-                                        <td class="num">{fmt::signed_secs(r.delta)}</td>
-                                        <td class="num">{fmt::pct(r.pct)}</td>
-                                        <td>{strip(&r.baseline, &r.candidate)}</td>
-                                    </tr>
-                                }
-                            }).collect_view())
-                        }}
-                    </tbody>
+                    <tbody inner_html=move || {
+                        let (page, per) = view_state.with(|v| (v.page, v.per));
+                        order.with(|o| {
+                            let shown: Vec<usize> = o.iter().skip(page.saturating_mul(per)).take(per).copied().collect();
+                            runs_page_html(&rows, &shown, alpha)
+                        })
+                    }></tbody>
                 </table>
             </div>
             {pager(view_state, apply, Signal::derive(move || order.with(Vec::len)))}
@@ -582,5 +635,57 @@ pub fn MatrixView(
             </div>
             {pager(view_state, apply, Signal::derive(move || order.with(Vec::len)))}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Profile;
+    use crate::engine::compare::Options;
+    use crate::engine::compare::runs::compare_runs;
+
+    fn runs() -> RunsComparison {
+        let read = |name: &str| {
+            let path = format!(
+                "{}/tests/fixtures/compare/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
+        };
+        let a: Vec<Profile> = (1..=3)
+            .map(|n| read(&format!("runs_before_{n}.prof")))
+            .collect();
+        let b: Vec<Profile> = (1..=3)
+            .map(|n| read(&format!("runs_after_{n}.prof")))
+            .collect();
+        compare_runs(&a, &b, &Options::default())
+    }
+
+    #[test]
+    fn a_runs_page_is_one_row_per_position_with_its_plots() {
+        let mut c = runs();
+        c.rows[1].display = "<b>\"evil\" & co</b>".into();
+        let html = runs_page_html(&c, &[1, 0], 0.05);
+        assert_eq!(html.matches("<tr ").count(), 2);
+        assert_eq!(html.matches("data-testid=\"runs-row\"").count(), 2);
+        assert_eq!(html.matches("<svg class=\"strip\"").count(), 2);
+        assert_eq!(html.matches("<svg class=\"ci ").count(), 2);
+        // Rows in the order asked for, names escaped, never markup.
+        let first = html
+            .find("&lt;b&gt;&quot;evil&quot; &amp; co&lt;/b&gt;")
+            .unwrap();
+        let second = html.find(&escape(&c.rows[0].display)).unwrap();
+        assert!(first < second);
+        assert!(!html.contains("<b>"));
+        for (r, row) in [1, 0].iter().map(|&i| &c.rows[i]).zip(html.split("</tr>")) {
+            assert!(row.contains(&format!("data-status=\"{}\"", r.status.as_str())));
+            assert!(row.contains(&format!("data-verdict=\"{}\"", export::verdict(r))));
+            assert_eq!(row.contains("not-significant"), greyed(r, 0.05));
+            // A dot per run on each side.
+            let dots =
+                row.matches("class=\"run-a\"").count() + row.matches("class=\"run-b\"").count();
+            assert_eq!(dots, r.baseline.runs.len() + r.candidate.runs.len());
+        }
     }
 }
