@@ -22,8 +22,8 @@ use crate::ui::order;
 use crate::ui::widgets::TextFilter;
 use crate::ui::widgets::{Pager, SortHeader};
 
-/// A tiny line of `values` (gaps where a profile lacks the function).
-pub fn sparkline(values: &[Option<f64>]) -> impl IntoView + use<> {
+/// A tiny line of `values` (gaps where a profile lacks the function), as SVG markup.
+fn sparkline_svg(out: &mut String, values: &[Option<f64>]) {
     let (w, h) = (120.0, 24.0);
     let max = values
         .iter()
@@ -49,18 +49,56 @@ pub fn sparkline(values: &[Option<f64>]) -> impl IntoView + use<> {
         .map(|(x, y)| format!("{x:.1},{y:.1}"))
         .collect::<Vec<_>>()
         .join(" ");
-    let title = values
-        .iter()
-        .map(|v| v.map(fmt::secs).unwrap_or_else(|| "—".into()))
-        .collect::<Vec<_>>()
-        .join(" → ");
-    view! {
-        <svg class="spark" viewBox=format!("0 0 {w} {h}") width=w height=h role="img" aria-label=title.clone()>
-            <title>{title.clone()}</title>
-            <polyline points=line fill="none"></polyline>
-            {pts.into_iter().map(|(x, y)| view! { <circle cx=x cy=y r="1.8"></circle> }).collect_view()}
-        </svg>
+    let title = escape(
+        &values
+            .iter()
+            .map(|v| v.map(fmt::secs).unwrap_or_else(|| "—".into()))
+            .collect::<Vec<_>>()
+            .join(" → "),
+    );
+    let _ = write!(
+        out,
+        "<svg class=\"spark\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" \
+         aria-label=\"{title}\"><title>{title}</title><polyline points=\"{line}\" fill=\"none\"></polyline>"
+    );
+    for (x, y) in pts {
+        let _ = write!(out, "<circle cx=\"{x}\" cy=\"{y}\" r=\"1.8\"></circle>");
     }
+    out.push_str("</svg>");
+}
+
+/// A matrix page's rows (`idx`: positions in `m.rows`, in display order) as markup, as
+/// [`runs_page_html`] does for runs. Every text is escaped.
+fn matrix_page_html(m: &Matrix, idx: &[usize]) -> String {
+    let mut out = String::with_capacity(idx.len() * (1024 + 64 * m.profiles.len()));
+    for &i in idx {
+        let r = &m.rows[i];
+        let _ = write!(
+            out,
+            "<tr data-testid=\"matrix-row\"><td class=\"fn\">{}</td>",
+            escape(&r.display)
+        );
+        for v in &r.values {
+            let text = v.map(fmt::secs).unwrap_or_else(|| "—".into());
+            let _ = write!(out, "<td class=\"num\">{text}</td>");
+        }
+        out.push_str("<td>");
+        sparkline_svg(&mut out, &r.values);
+        let class = if r.delta > 0.0 {
+            "num worse"
+        } else if r.delta < 0.0 {
+            "num better"
+        } else {
+            "num"
+        };
+        let _ = write!(
+            out,
+            "</td><td class=\"{class}\">{}</td><td class=\"num\">{}</td></tr>",
+            fmt::signed_secs(r.delta),
+            fmt::pct(r.pct)
+        );
+    }
+    out
 }
 
 /// Each run of both sides as a dot on one axis: overlap means noise.
@@ -609,28 +647,22 @@ pub fn MatrixView(
                         <tr class="totals">
                             <th scope="row">"total"</th>
                             {m.totals.iter().map(|t| view! { <th class="num">{fmt::secs(*t)}</th> }).collect_view()}
-                            <th>{sparkline(&totals)}</th>
+                            <th inner_html={
+                                let mut svg = String::new();
+                                sparkline_svg(&mut svg, &totals);
+                                svg
+                            }></th>
                             <th></th>
                             <th></th>
                         </tr>
                     </thead>
-                    <tbody>
-                        {move || {
-                            let (page, per) = view_state.with(|v| (v.page, v.per));
-                            order.with(|o| o.iter().skip(page.saturating_mul(per)).take(per).map(|&i| {
-                                let r = &rows.rows[i];
-                                view! {
-                                    <tr data-testid="matrix-row">
-                                        <td class="fn">{r.display.clone()}</td>
-                                        {r.values.iter().map(|v| view! { <td class="num">{v.map(fmt::secs).unwrap_or_else(|| "—".into())}</td> }).collect_view()}
-                                        <td>{sparkline(&r.values)}</td>
-                                        <td class={if r.delta > 0.0 { "num worse" } else if r.delta < 0.0 { "num better" } else { "num" }}>{fmt::signed_secs(r.delta)}</td>
-                                        <td class="num">{fmt::pct(r.pct)}</td>
-                                    </tr>
-                                }
-                            }).collect_view())
-                        }}
-                    </tbody>
+                    <tbody inner_html=move || {
+                        let (page, per) = view_state.with(|v| (v.page, v.per));
+                        order.with(|o| {
+                            let shown: Vec<usize> = o.iter().skip(page.saturating_mul(per)).take(per).copied().collect();
+                            matrix_page_html(&rows, &shown)
+                        })
+                    }></tbody>
                 </table>
             </div>
             {pager(view_state, apply, Signal::derive(move || order.with(Vec::len)))}
@@ -687,5 +719,40 @@ mod tests {
                 row.matches("class=\"run-a\"").count() + row.matches("class=\"run-b\"").count();
             assert_eq!(dots, r.baseline.runs.len() + r.candidate.runs.len());
         }
+    }
+
+    #[test]
+    fn a_matrix_page_is_one_row_per_position_with_a_cell_per_profile() {
+        use crate::engine::compare::Metric;
+        use crate::engine::compare::runs::matrix;
+        let read = |name: &str| {
+            let path = format!(
+                "{}/tests/fixtures/compare/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
+        };
+        let series = vec![
+            ("a".to_string(), read("before_3.11.prof")),
+            ("b".to_string(), read("after_3.11.prof")),
+            ("c".to_string(), read("runs_after_1.prof")),
+        ];
+        let mut m = matrix(&series, Metric::Tottime);
+        m.rows[0].display = "<i>x</i> & \"y\"".into();
+        let html = matrix_page_html(&m, &[2, 0]);
+        let rows: Vec<&str> = html.split("</tr>").filter(|r| !r.is_empty()).collect();
+        assert_eq!(rows.len(), 2);
+        for (row, i) in rows.iter().zip([2, 0]) {
+            let r = &m.rows[i];
+            assert!(row.starts_with("<tr data-testid=\"matrix-row\">"));
+            assert!(row.contains(&escape(&r.display)));
+            // function, a value per profile, the sparkline, Δ and Δ%.
+            assert_eq!(row.matches("<td").count(), 1 + m.profiles.len() + 3);
+            assert_eq!(row.matches("<svg class=\"spark\"").count(), 1);
+            let missing = r.values.iter().filter(|v| v.is_none()).count();
+            assert_eq!(row.matches(">—</td>").count(), missing);
+            assert_eq!(row.matches("<circle").count(), r.values.len() - missing);
+        }
+        assert!(html.contains("&lt;i&gt;x&lt;/i&gt; &amp; &quot;y&quot;") && !html.contains("<i>"));
     }
 }
