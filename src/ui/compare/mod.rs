@@ -249,18 +249,20 @@ mod tests {
         idx
     }
 
+    /// A dump of tests/fixtures/compare, parsed.
+    pub(super) fn fixture(name: &str) -> Profile {
+        let path = format!(
+            "{}/tests/fixtures/compare/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Profile::parse(&std::fs::read(path).unwrap()).unwrap()
+    }
+
     /// The before/after fixture pair compared with the default options (12 rows).
     pub(super) fn pair() -> Comparison {
-        let read = |name: &str| {
-            let path = format!(
-                "{}/tests/fixtures/compare/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
-        };
         compare(
-            &read("before_3.11.prof"),
-            &read("after_3.11.prof"),
+            &fixture("before_3.11.prof"),
+            &fixture("after_3.11.prof"),
             &Options::default(),
         )
     }

@@ -672,24 +672,18 @@ pub fn MatrixView(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::fixture;
     use super::*;
     use crate::engine::Profile;
     use crate::engine::compare::Options;
     use crate::engine::compare::runs::compare_runs;
 
     fn runs() -> RunsComparison {
-        let read = |name: &str| {
-            let path = format!(
-                "{}/tests/fixtures/compare/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
-        };
         let a: Vec<Profile> = (1..=3)
-            .map(|n| read(&format!("runs_before_{n}.prof")))
+            .map(|n| fixture(&format!("runs_before_{n}.prof")))
             .collect();
         let b: Vec<Profile> = (1..=3)
-            .map(|n| read(&format!("runs_after_{n}.prof")))
+            .map(|n| fixture(&format!("runs_after_{n}.prof")))
             .collect();
         compare_runs(&a, &b, &Options::default())
     }
@@ -725,17 +719,10 @@ mod tests {
     fn a_matrix_page_is_one_row_per_position_with_a_cell_per_profile() {
         use crate::engine::compare::Metric;
         use crate::engine::compare::runs::matrix;
-        let read = |name: &str| {
-            let path = format!(
-                "{}/tests/fixtures/compare/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            Profile::parse(&std::fs::read(path).unwrap()).unwrap()
-        };
         let series = vec![
-            ("a".to_string(), read("before_3.11.prof")),
-            ("b".to_string(), read("after_3.11.prof")),
-            ("c".to_string(), read("runs_after_1.prof")),
+            ("a".to_string(), fixture("before_3.11.prof")),
+            ("b".to_string(), fixture("after_3.11.prof")),
+            ("c".to_string(), fixture("runs_after_1.prof")),
         ];
         let mut m = matrix(&series, Metric::Tottime);
         m.rows[0].display = "<i>x</i> & \"y\"".into();
