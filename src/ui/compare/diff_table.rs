@@ -10,7 +10,7 @@ use super::columns::{Col, GROUPS};
 use super::filters::{FilterBox, StatusChips, chip_counts};
 use super::shown;
 use super::state::ViewState;
-use super::tables::pager;
+use super::tables::{page_slice, pager};
 use crate::engine::compare::{Comparison, Status};
 use crate::engine::flame_svg::escape;
 use crate::ui::widgets::SortHeader;
@@ -64,14 +64,7 @@ pub fn DiffTable(
     let window = Memo::new(move |_| view_state.with(|v| (v.page, v.per, v.row)));
     let rows_html = move || {
         let (page, per, sel) = window.get();
-        let start = page.saturating_mul(per);
-        order.with(|o| {
-            page_html(
-                &c,
-                &o[start.min(o.len())..start.saturating_add(per).min(o.len())],
-                sel,
-            )
-        })
+        order.with(|o| page_html(&c, page_slice(o, page, per), sel))
     };
     // One listener for the page's rows: `data-row` says which.
     let row_of = |ev: &leptos::ev::Event| {

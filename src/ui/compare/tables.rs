@@ -210,6 +210,13 @@ fn sort_idx(
     }
 }
 
+/// The positions page `page` of `per` rows shows, out of a table's `order` (empty past
+/// the end).
+pub fn page_slice(order: &[usize], page: usize, per: usize) -> &[usize] {
+    let start = page.saturating_mul(per).min(order.len());
+    &order[start..start.saturating_add(per).min(order.len())]
+}
+
 /// A comparison table's pager: page and page size live in the view state (the URL).
 pub fn pager(
     view_state: Memo<ViewState>,
@@ -461,6 +468,9 @@ pub fn RunsView(
     chip_totals.unchanged -= s.within_noise;
     let counts = chip_counts(&chip_totals);
     let rows = c.clone();
+    // What the page's markup depends on besides the order: a memo, so a flame-graph zoom or
+    // search (also view state) does not rebuild it.
+    let window = Memo::new(move |_| view_state.with(|v| (v.page, v.per)));
     let t = s.test.clone();
     let reachable = c.can_reach_alpha();
     let needed = (2..=20)
@@ -574,11 +584,8 @@ pub fn RunsView(
                         </tr>
                     </thead>
                     <tbody inner_html=move || {
-                        let (page, per) = view_state.with(|v| (v.page, v.per));
-                        order.with(|o| {
-                            let shown: Vec<usize> = o.iter().skip(page.saturating_mul(per)).take(per).copied().collect();
-                            runs_page_html(&rows, &shown, alpha)
-                        })
+                        let (page, per) = window.get();
+                        order.with(|o| runs_page_html(&rows, page_slice(o, page, per), alpha))
                     }></tbody>
                 </table>
             </div>
@@ -626,6 +633,9 @@ pub fn MatrixView(
     let names = m.profiles.clone();
     let totals: Vec<Option<f64>> = m.totals.iter().map(|t| Some(*t)).collect();
     let rows = m.clone();
+    // What the page's markup depends on besides the order: a memo, so a flame-graph zoom or
+    // search (also view state) does not rebuild it.
+    let window = Memo::new(move |_| view_state.with(|v| (v.page, v.per)));
     view! {
         <section class="card">
             <h2>{format!("Matrix of {} profiles · metric {}", m.profiles.len(), m.metric.as_str())}</h2>
@@ -657,11 +667,8 @@ pub fn MatrixView(
                         </tr>
                     </thead>
                     <tbody inner_html=move || {
-                        let (page, per) = view_state.with(|v| (v.page, v.per));
-                        order.with(|o| {
-                            let shown: Vec<usize> = o.iter().skip(page.saturating_mul(per)).take(per).copied().collect();
-                            matrix_page_html(&rows, &shown)
-                        })
+                        let (page, per) = window.get();
+                        order.with(|o| matrix_page_html(&rows, page_slice(o, page, per)))
                     }></tbody>
                 </table>
             </div>
@@ -686,6 +693,15 @@ mod tests {
             .map(|n| fixture(&format!("runs_after_{n}.prof")))
             .collect();
         compare_runs(&a, &b, &Options::default())
+    }
+
+    #[test]
+    fn a_page_is_its_slice_of_the_order() {
+        let order = [4, 2, 7, 1, 0];
+        assert_eq!(page_slice(&order, 0, 2), &[4, 2]);
+        assert_eq!(page_slice(&order, 2, 2), &[0]);
+        assert!(page_slice(&order, 3, 2).is_empty());
+        assert!(page_slice(&order, usize::MAX, usize::MAX).is_empty());
     }
 
     #[test]
